@@ -1,0 +1,67 @@
+# Peerwall: `make run` serves the app on http://127.0.0.1:8000, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FRONTEND := frontend
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install build migrate check-tools lint typecheck test-python test-js test-e2e test-fast clean
+
+run: install build migrate
+	@echo "Peerwall is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) broker.asgi:application
+
+test: install build lint typecheck test-js test-python test-e2e
+
+# Everything but the browsers, for a quick loop.
+test-fast: install build lint typecheck test-js
+	$(PY) -m pytest -m "not e2e"
+
+check-tools:
+	@command -v $(PYTHON) >/dev/null || { echo "Peerwall needs Python 3.11 or newer as '$(PYTHON)'; none was found." >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Peerwall needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1). Set PYTHON=/path/to/python3.11." >&2; exit 1; }
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "Peerwall needs Node.js 20 or newer with npm; none was found." >&2; exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || { echo "Peerwall needs Node.js 20 or newer; this is $$(node --version)." >&2; exit 1; }
+
+# The virtualenv and node_modules are rebuilt only when their dependency lists change.
+install: check-tools $(VENV)/.installed $(FRONTEND)/node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package.json
+	cd $(FRONTEND) && npm install --no-audit --no-fund
+	@touch $@
+
+build: install
+	cd $(FRONTEND) && npm run --silent build
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+	cd $(FRONTEND) && npx tsc --noEmit
+
+test-js: install
+	cd $(FRONTEND) && npx vitest run
+
+test-python: install
+	$(PY) -m pytest -m "not e2e"
+
+# Real Chromium over real WebRTC. As root with iproute2, inside a network namespace made for
+# the run (scripts/in-netns), so every packet stays inside it.
+test-e2e: install build
+	scripts/in-netns $(PY) -m pytest -m e2e
+
+clean:
+	rm -rf $(VENV) $(FRONTEND)/node_modules $(FRONTEND)/static/frontend staticfiles

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.views import landing
+
+urlpatterns = [
+    path("", landing, name="landing"),
+    path("", include("accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("frontend.urls")),
+    path("", include("signaling.urls")),
+]

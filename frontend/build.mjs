@@ -1,0 +1,27 @@
+// Bundles the browser app into frontend/static/frontend/ (served by Django, never committed).
+import * as esbuild from "esbuild";
+
+const watch = process.argv.includes("--watch");
+const options = {
+  entryPoints: { app: "src/app/main.tsx" },
+  outdir: "static/frontend",
+  bundle: true,
+  format: "esm",
+  target: ["chrome110", "firefox115", "safari16"],
+  minify: !watch,
+  sourcemap: watch ? "inline" : false,
+  jsx: "automatic",
+  jsxImportSource: "preact",
+  legalComments: "none",
+  logLevel: "info",
+  metafile: true,
+};
+
+if (watch) {
+  const ctx = await esbuild.context(options);
+  await ctx.watch();
+} else {
+  const result = await esbuild.build(options);
+  const bytes = Object.values(result.metafile.outputs).reduce((sum, out) => sum + out.bytes, 0);
+  console.log(`built ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 1024).toFixed(1)} KiB`);
+}

@@ -1,0 +1,105 @@
+"""The PeerJS server protocol, frame by frame (see shared/reference/peerjs-protocol.md).
+
+Client frames are parsed once and checked here; the consumer only routes what comes out.
+Everything a client sends is untrusted: a bad frame becomes a ``FrameError`` whose message
+is shown to the client in an ``ERROR`` frame.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from signaling.ownership import is_peer_id
+
+OPEN = "OPEN"
+ERROR = "ERROR"
+ID_TAKEN = "ID-TAKEN"
+HEARTBEAT = "HEARTBEAT"
+OFFER = "OFFER"
+ANSWER = "ANSWER"
+CANDIDATE = "CANDIDATE"
+LEAVE = "LEAVE"
+EXPIRE = "EXPIRE"
+
+# Frames that carry a WebRTC negotiation to another peer; the recipient's PeerJS client
+# routes them by payload.connectionId, so that must be present and sane.
+NEGOTIATION_TYPES = frozenset({OFFER, ANSWER, CANDIDATE})
+# Frames that are relayed only if the recipient is connected now, and never answered by EXPIRE.
+NOTICE_TYPES = frozenset({LEAVE, EXPIRE})
+CLIENT_TYPES = NEGOTIATION_TYPES | NOTICE_TYPES | {HEARTBEAT}
+
+MAX_CONNECTION_ID_LENGTH = 128
+
+
+class FrameError(ValueError):
+    """A client frame we refuse; ``str(error)`` is meant for the client."""
+
+
+@dataclass(slots=True, frozen=True)
+class ClientFrame:
+    type: str
+    dst: str | None = None
+    payload: Any = None
+
+
+def _encoded_size(text: str, limit: int) -> int:
+    # A str of n characters encodes to at most 4n bytes, so short frames skip the encoding.
+    if len(text) * 4 <= limit:
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def parse_client_frame(text: object, max_bytes: int) -> ClientFrame:
+    if not isinstance(text, str):
+        raise FrameError("Binary frames are not part of the protocol; send JSON text.")
+    size = _encoded_size(text, max_bytes)
+    if size > max_bytes:
+        raise FrameError(f"Frame too large: {size} bytes; the limit is {max_bytes}.")
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):
+        raise FrameError("Malformed frame: not valid JSON.") from None
+    if not isinstance(message, dict):
+        raise FrameError("Malformed frame: expected a JSON object.")
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        raise FrameError("Malformed frame: 'type' is missing.")
+    if kind not in CLIENT_TYPES:
+        raise FrameError(f"Unknown frame type {kind[:32]!r}.")
+    if kind == HEARTBEAT:
+        return ClientFrame(HEARTBEAT)
+
+    dst = message.get("dst")
+    payload = message.get("payload")
+    if kind == LEAVE and dst is None:
+        return ClientFrame(LEAVE)  # the legacy "I am leaving"
+    if not is_peer_id(dst):
+        raise FrameError(f"{kind} frame lacks a valid 'dst' peer id.")
+    if kind in NEGOTIATION_TYPES:
+        if not isinstance(payload, dict):
+            raise FrameError(f"{kind} frame lacks an object 'payload'.")
+        connection_id = payload.get("connectionId")
+        if not isinstance(connection_id, str) or not 0 < len(connection_id) <= MAX_CONNECTION_ID_LENGTH:
+            raise FrameError(f"{kind} frame lacks a valid 'payload.connectionId'.")
+    return ClientFrame(kind, dst, payload)
+
+
+def relay_text(frame: ClientFrame, src: str) -> str:
+    """The frame as the recipient sees it: rebuilt from its four keys, ``src`` stamped by us."""
+    message: dict[str, Any] = {"type": frame.type, "src": src, "dst": frame.dst}
+    if frame.payload is not None:
+        message["payload"] = frame.payload
+    # ensure_ascii: a lone surrogate from a "\ud800" escape must not reach the UTF-8 encoder.
+    return json.dumps(message, separators=(",", ":"))
+
+
+def open_text() -> str:
+    return '{"type":"OPEN"}'
+
+
+def error_text(msg: str) -> str:
+    return json.dumps({"type": ERROR, "payload": {"msg": msg}}, separators=(",", ":"))
+
+
+def expire_text(absent: str, to: str) -> str:
+    return json.dumps({"type": EXPIRE, "src": absent, "dst": to}, separators=(",", ":"))
