@@ -5,6 +5,14 @@ from django.test import Client
 from tests.services import need
 
 
+@pytest.fixture(autouse=True)
+def private_cache(settings, request):
+    """Each test gets an empty cache of its own, so allauth's rate limits don't leak between tests."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
+    }
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(handle: str, password: str = "correct horse battery"):

@@ -1,0 +1,33 @@
+"""With DATABASE_URL and REDIS_URL set (as in CI), the suite runs on the real services."""
+
+import os
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection
+
+from tests.services import need
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_accounts_live_in_postgresql_when_configured(make_user):
+    url = need("DATABASE_URL", "PostgreSQL")
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.skip(f"DATABASE_URL is not PostgreSQL ({url.split(':', 1)[0]})")
+    assert connection.vendor == "postgresql"
+    make_user("pg_user")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM auth_user WHERE LOWER(username) = 'pg_user'")
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.services
+def test_channel_layer_is_redis_when_configured():
+    need("REDIS_URL", "Redis")
+    layer = get_channel_layer()
+    assert type(layer).__module__.startswith("channels_redis")
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.send)(channel, {"type": "probe", "n": os.getpid()})
+    assert async_to_sync(layer.receive)(channel) == {"type": "probe", "n": os.getpid()}
