@@ -24,6 +24,7 @@ CLOSE_REFUSED = 4001
 CLOSE_TAKEN_OVER = 4002
 CLOSE_LOGGED_OUT = 4003
 
+TAKEN_OVER = "This handle connected again from another tab or device; this connection was taken over."
 EXPIRE_REPEAT_SECONDS = 5.0
 MAX_EXPIRE_MEMORY = 256
 
@@ -68,7 +69,7 @@ class PeerConsumer(AsyncWebsocketConsumer):
         displaced = switchboard.attach(self.key, self)
         self.attached = True
         if displaced is not None:
-            await displaced.displace("This handle connected again from another tab or device; this connection was taken over.")
+            await displaced.displace(TAKEN_OVER)
         await self.channel_layer.group_add(handle_group(self.key), self.channel_name)
         # Connections of the same handle in other server processes close when they hear this.
         await self.channel_layer.group_send(
@@ -125,16 +126,16 @@ class PeerConsumer(AsyncWebsocketConsumer):
         if frame.dst is None:  # a legacy LEAVE without dst: the client is going away
             await self.close()
             return
-        await self._route(frame)
+        await self._route(frame, frame.dst)
 
-    async def _route(self, frame: protocol.ClientFrame) -> None:
-        dst_key = route_key(frame.dst)
+    async def _route(self, frame: protocol.ClientFrame, dst: str) -> None:
+        dst_key = route_key(dst)
         target = switchboard.lookup(dst_key)
         if target is not None and await target.deliver(protocol.relay_text(frame, self.peer_id)):
             return
         if frame.type in protocol.NOTICE_TYPES:
             return
-        await self._expire(frame.dst, dst_key)
+        await self._expire(dst, dst_key)
 
     async def _expire(self, dst: str, dst_key: str) -> None:
         """Tells the sender its peer is not here, once per peer in a few seconds.
@@ -181,7 +182,7 @@ class PeerConsumer(AsyncWebsocketConsumer):
 
     async def peer_takeover(self, event):
         if event.get("channel") != self.channel_name:
-            await self.displace("This handle connected again from another tab or device; this connection was taken over.")
+            await self.displace(TAKEN_OVER)
 
     async def peer_logout(self, event):
         """The account logged out (this session, or every session) or was deleted."""

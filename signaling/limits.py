@@ -4,7 +4,7 @@ import time
 class TokenBucket:
     """Allows ``rate`` events a second on average, and bursts of up to ``burst``."""
 
-    __slots__ = ("rate", "burst", "tokens", "stamp")
+    __slots__ = ("burst", "rate", "stamp", "tokens")
 
     def __init__(self, rate: float, burst: float, now: float | None = None):
         self.rate = rate

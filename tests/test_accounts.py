@@ -78,7 +78,8 @@ def test_signup_refuses_bad_handles_with_clear_messages(client, handle, message)
 
 
 def test_signup_refuses_mismatched_and_weak_passwords(client):
-    assert "You must type the same password each time." in signup(client, "alice", password2="other horse").content.decode()
+    mismatch = signup(client, "alice", password2="other horse").content.decode()
+    assert "You must type the same password each time." in mismatch
     assert "too common" in signup(client, "alice", password="password").content.decode()
     assert not get_user_model().objects.exists()
 
