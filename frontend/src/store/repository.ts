@@ -1,0 +1,137 @@
+// The local store behind one small interface: what the sync engine reads and writes.
+import type {
+  Database,
+  FriendRecord,
+  IdentityRecord,
+  MetaRecord,
+  OutboxRecord,
+  StoredEvent,
+} from "./db";
+
+export interface Backup {
+  format: "peerwall-backup";
+  version: 1;
+  handle: string;
+  exportedAt: number;
+  identity: IdentityRecord | null;
+  friends: FriendRecord[];
+  events: StoredEvent[];
+  outbox: OutboxRecord[];
+  meta: MetaRecord[];
+}
+
+const STRICT = { durability: "strict" } as const;
+
+export class Repository {
+  constructor(private readonly db: Database) {}
+
+  close(): void {
+    this.db.close();
+  }
+
+  async identity(): Promise<IdentityRecord | undefined> {
+    return this.db.get("identity", "me");
+  }
+
+  async saveIdentity(record: IdentityRecord): Promise<void> {
+    const tx = this.db.transaction("identity", "readwrite", STRICT);
+    await Promise.all([tx.store.put(record), tx.done]);
+  }
+
+  async friends(): Promise<FriendRecord[]> {
+    return this.db.getAll("friends");
+  }
+
+  async saveFriend(record: FriendRecord): Promise<void> {
+    const tx = this.db.transaction("friends", "readwrite", STRICT);
+    await Promise.all([tx.store.put(record), tx.done]);
+  }
+
+  async deleteFriend(handle: string): Promise<void> {
+    const tx = this.db.transaction("friends", "readwrite", STRICT);
+    await Promise.all([tx.store.delete(handle), tx.done]);
+  }
+
+  async events(): Promise<StoredEvent[]> {
+    return this.db.getAll("events");
+  }
+
+  async outbox(): Promise<OutboxRecord[]> {
+    return this.db.getAll("outbox");
+  }
+
+  /** Stores events and outbox changes in one transaction: all of it is on disk, or none. */
+  async write(change: {
+    events?: StoredEvent[];
+    outboxAdd?: OutboxRecord[];
+    outboxRemove?: string[];
+    eventsRemove?: string[];
+  }): Promise<void> {
+    const tx = this.db.transaction(["events", "outbox"], "readwrite", STRICT);
+    const events = tx.objectStore("events");
+    const outbox = tx.objectStore("outbox");
+    const ops: Promise<unknown>[] = [];
+    for (const e of change.events ?? []) ops.push(events.put(e));
+    for (const o of change.outboxAdd ?? []) ops.push(outbox.put(o));
+    for (const id of change.outboxRemove ?? []) ops.push(outbox.delete(id));
+    for (const id of change.eventsRemove ?? []) ops.push(events.delete(id));
+    await Promise.all([...ops, tx.done]);
+  }
+
+  async meta<T>(key: string): Promise<T | undefined> {
+    return (await this.db.get("meta", key))?.value as T | undefined;
+  }
+
+  async saveMeta(key: string, value: unknown): Promise<void> {
+    const tx = this.db.transaction("meta", "readwrite", STRICT);
+    await Promise.all([tx.store.put({ key, value }), tx.done]);
+  }
+
+  async exportAll(handle: string, now: number = Date.now()): Promise<Backup> {
+    const tx = this.db.transaction(["identity", "friends", "events", "outbox", "meta"], "readonly");
+    const [identity, friends, events, outbox, meta] = await Promise.all([
+      tx.objectStore("identity").get("me"),
+      tx.objectStore("friends").getAll(),
+      tx.objectStore("events").getAll(),
+      tx.objectStore("outbox").getAll(),
+      tx.objectStore("meta").getAll(),
+    ]);
+    return { format: "peerwall-backup", version: 1, handle, exportedAt: now, identity: identity ?? null, friends, events, outbox, meta };
+  }
+
+  /**
+   * Merges a backup into this store: records are keyed by id, so importing twice changes
+   * nothing. What is already here wins where both have a record, except that an event gains
+   * a seq it lacked.
+   */
+  async importAll(backup: Backup): Promise<{ events: number; friends: number }> {
+    const tx = this.db.transaction(["identity", "friends", "events", "outbox", "meta"], "readwrite", STRICT);
+    let addedEvents = 0;
+    let addedFriends = 0;
+    const identity = tx.objectStore("identity");
+    if (backup.identity && !(await identity.get("me"))) await identity.put(backup.identity);
+    const friends = tx.objectStore("friends");
+    for (const f of backup.friends) {
+      if (!(await friends.get(f.handle))) {
+        await friends.put(f);
+        addedFriends++;
+      }
+    }
+    const events = tx.objectStore("events");
+    for (const e of backup.events) {
+      const existing = await events.get(e.id);
+      if (!existing) {
+        await events.put(e);
+        addedEvents++;
+      } else if (existing.seq === undefined && e.seq !== undefined) {
+        await events.put({ ...existing, seq: e.seq });
+      }
+    }
+    const outbox = tx.objectStore("outbox");
+    for (const o of backup.outbox) if (!(await outbox.get(o.id))) await outbox.put(o);
+    const meta = tx.objectStore("meta");
+    for (const m of backup.meta) if (!(await meta.get(m.key))) await meta.put(m);
+    await tx.done;
+    return { events: addedEvents, friends: addedFriends };
+  }
+}

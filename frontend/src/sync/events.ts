@@ -1,0 +1,134 @@
+// Events: everything on a wall is one, signed by its author. Shapes, limits, signing, checks.
+import { canonicalJson, randomId } from "../crypto/encoding";
+import { type Identity, sign, verify } from "../crypto/identity";
+
+export type Kind = "post" | "comment" | "like" | "delete";
+
+export interface PostBody { text: string; photos?: string[] }
+export interface CommentBody { post: string; text: string }
+export interface LikeBody { target: string; on: boolean }
+export interface DeleteBody { target: string }
+export type Body = PostBody | CommentBody | LikeBody | DeleteBody;
+
+/** What the author signs. */
+export interface UnsignedEvent {
+  id: string;
+  wall: string;
+  author: string;
+  kind: Kind;
+  ts: number;
+  body: Body;
+}
+
+export interface SignedEvent extends UnsignedEvent { sig: string }
+
+/** As stored and served by the wall's owner: ``seq`` orders the wall and is the owner's, not signed. */
+export interface WallEvent extends SignedEvent { seq?: number }
+
+export const LIMITS = {
+  postText: 5000,
+  commentText: 2000,
+  photos: 10,
+  idLength: 64,
+  handleLength: 15,
+  /** Far above any honest event, well below a data channel message. */
+  eventBytes: 12_000,
+  /** Clock skew we accept from an author, in the future. */
+  futureSkewMs: 24 * 3600_000,
+} as const;
+
+const HANDLE_RE = /^[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*$/;
+const ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+export function isHandle(value: unknown): value is string {
+  return typeof value === "string" && value.length <= LIMITS.handleLength && HANDLE_RE.test(value);
+}
+
+export function isId(value: unknown): value is string {
+  return typeof value === "string" && ID_RE.test(value);
+}
+
+export function signedContent(event: UnsignedEvent): string {
+  const { id, wall, author, kind, ts, body } = event;
+  return canonicalJson({ v: 1, id, wall, author, kind, ts, body });
+}
+
+export async function createEvent(
+  identity: Identity,
+  author: string,
+  wall: string,
+  kind: Kind,
+  body: Body,
+  now: number = Date.now(),
+): Promise<SignedEvent> {
+  const unsigned: UnsignedEvent = { id: randomId(), wall, author, kind, ts: now, body };
+  const problem = checkShape({ ...unsigned, sig: "x".repeat(86) }, now);
+  if (problem) throw new Error(problem);
+  return { ...unsigned, sig: await sign(identity, signedContent(unsigned)) };
+}
+
+function isText(value: unknown, max: number): value is string {
+  return typeof value === "string" && value.length <= max;
+}
+
+function checkBody(kind: Kind, body: Record<string, unknown>): string | null {
+  const keys = Object.keys(body);
+  const only = (...allowed: string[]) => keys.every((k) => allowed.includes(k));
+  switch (kind) {
+    case "post": {
+      if (!only("text", "photos")) return "post body has unknown fields";
+      if (!isText(body.text, LIMITS.postText)) return "post text missing or too long";
+      if (body.photos !== undefined) {
+        if (!Array.isArray(body.photos) || body.photos.length > LIMITS.photos) return "bad photo list";
+        if (!body.photos.every((h) => typeof h === "string" && HASH_RE.test(h))) return "bad photo hash";
+      }
+      if (!body.text.trim() && !(Array.isArray(body.photos) && body.photos.length)) return "empty post";
+      return null;
+    }
+    case "comment":
+      if (!only("post", "text")) return "comment body has unknown fields";
+      if (!isId(body.post)) return "comment names no post";
+      if (!isText(body.text, LIMITS.commentText) || !body.text.trim()) return "comment text missing or too long";
+      return null;
+    case "like":
+      if (!only("target", "on")) return "like body has unknown fields";
+      if (!isId(body.target) || typeof body.on !== "boolean") return "bad like";
+      return null;
+    case "delete":
+      if (!only("target")) return "delete body has unknown fields";
+      if (!isId(body.target)) return "delete names no target";
+      return null;
+  }
+}
+
+/** Why ``value`` is not a well-formed event, or null. Signatures are checked separately. */
+export function checkShape(value: unknown, now: number = Date.now()): string | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not an object";
+  const e = value as Record<string, unknown>;
+  const allowed = ["id", "wall", "author", "kind", "ts", "body", "sig", "seq"];
+  if (!Object.keys(e).every((k) => allowed.includes(k))) return "unknown fields";
+  if (!isId(e.id)) return "bad id";
+  if (!isHandle(e.wall)) return "bad wall";
+  if (!isHandle(e.author)) return "bad author";
+  if (e.kind !== "post" && e.kind !== "comment" && e.kind !== "like" && e.kind !== "delete") return "unknown kind";
+  if (typeof e.ts !== "number" || !Number.isSafeInteger(e.ts) || e.ts < 0) return "bad timestamp";
+  if (e.ts > now + LIMITS.futureSkewMs) return "timestamp in the future";
+  if (typeof e.sig !== "string" || !/^[A-Za-z0-9_-]{86}$/.test(e.sig)) return "bad signature encoding";
+  if (e.seq !== undefined && (typeof e.seq !== "number" || !Number.isSafeInteger(e.seq) || e.seq < 1)) return "bad seq";
+  if (typeof e.body !== "object" || e.body === null || Array.isArray(e.body)) return "bad body";
+  const bodyProblem = checkBody(e.kind, e.body as Record<string, unknown>);
+  if (bodyProblem) return bodyProblem;
+  if (JSON.stringify(e).length > LIMITS.eventBytes) return "event too large";
+  return null;
+}
+
+export function verifyEvent(event: SignedEvent, authorKey: string): Promise<boolean> {
+  return verify(authorKey, signedContent(event), event.sig);
+}
+
+/** The signed event without the owner's bookkeeping, e.g. for delivering it again. */
+export function stripSeq(event: WallEvent): SignedEvent {
+  const { seq: _seq, ...signed } = event;
+  return signed;
+}

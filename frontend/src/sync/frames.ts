@@ -1,0 +1,152 @@
+// The peer protocol: the frames two browsers exchange over a data channel, and their checks.
+// Everything here comes from another browser and is untrusted until it passes parseFrame.
+import { checkShape, isHandle, isId, type SignedEvent, type WallEvent } from "./events";
+
+export const PROTOCOL_VERSION = 1;
+/** PeerJS's json serialization drops messages of 16,300 bytes or more; stay well below. */
+export const MAX_FRAME_BYTES = 16_000;
+export const BATCH_BYTES = 14_000;
+
+export type Frame =
+  | { t: "hello"; v: number; handle: string; key: string; nonce: string }
+  | { t: "proof"; sig: string }
+  | { t: "friend-request" }
+  | { t: "friend-accept" }
+  | { t: "friend-decline" }
+  | { t: "unfriend" }
+  | { t: "sync"; wall: string; since: number }
+  | { t: "events"; wall: string; events: WallEvent[]; keys: Record<string, string>; upto: number; done: boolean }
+  | { t: "event"; event: WallEvent; keys: Record<string, string> }
+  | { t: "deliver"; event: SignedEvent }
+  | { t: "ack"; id: string; seq: number }
+  | { t: "nack"; id: string; reason: string }
+  | { t: "ping"; n: number }
+  | { t: "pong"; n: number };
+
+const KEY_RE = /^[A-Za-z0-9_-]{43}$/;
+const NONCE_RE = /^[A-Za-z0-9_-]{16,64}$/;
+const SIG_RE = /^[A-Za-z0-9_-]{86}$/;
+
+export function isKey(value: unknown): value is string {
+  return typeof value === "string" && KEY_RE.test(value);
+}
+
+function isSeq(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function keysProblem(value: unknown): string | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "bad keys";
+  const entries = Object.entries(value);
+  if (entries.length > 200) return "too many keys";
+  return entries.every(([h, k]) => isHandle(h) && isKey(k)) ? null : "bad key entry";
+}
+
+export type Parsed = { ok: true; frame: Frame } | { ok: false; reason: string };
+
+const fail = (reason: string): Parsed => ({ ok: false, reason });
+
+/** Checks a frame's shape; signatures and friendship are the engine's to check. */
+export function parseFrame(raw: unknown, now: number = Date.now()): Parsed {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return fail("frame is not an object");
+  const f = raw as Record<string, unknown>;
+  switch (f.t) {
+    case "hello":
+      if (f.v !== PROTOCOL_VERSION) return fail(`unsupported protocol version ${String(f.v).slice(0, 8)}`);
+      if (!isHandle(f.handle) || !isKey(f.key) || typeof f.nonce !== "string" || !NONCE_RE.test(f.nonce))
+        return fail("malformed hello");
+      return { ok: true, frame: { t: "hello", v: f.v, handle: f.handle, key: f.key, nonce: f.nonce } };
+    case "proof":
+      return typeof f.sig === "string" && SIG_RE.test(f.sig)
+        ? { ok: true, frame: { t: "proof", sig: f.sig } }
+        : fail("malformed proof");
+    case "friend-request":
+    case "friend-accept":
+    case "friend-decline":
+    case "unfriend":
+      return { ok: true, frame: { t: f.t } };
+    case "sync":
+      return isHandle(f.wall) && isSeq(f.since)
+        ? { ok: true, frame: { t: "sync", wall: f.wall, since: f.since } }
+        : fail("malformed sync");
+    case "events": {
+      if (!isHandle(f.wall) || !isSeq(f.upto) || typeof f.done !== "boolean" || !Array.isArray(f.events))
+        return fail("malformed events");
+      if (f.events.length > 500) return fail("too many events in one batch");
+      const keys = keysProblem(f.keys);
+      if (keys) return fail(keys);
+      for (const e of f.events) {
+        const problem = checkShape(e, now);
+        if (problem) return fail(`bad event in batch: ${problem}`);
+        if ((e as WallEvent).seq === undefined) return fail("batched event without seq");
+      }
+      return {
+        ok: true,
+        frame: {
+          t: "events",
+          wall: f.wall,
+          events: f.events as WallEvent[],
+          keys: f.keys as Record<string, string>,
+          upto: f.upto,
+          done: f.done,
+        },
+      };
+    }
+    case "event": {
+      const problem = checkShape(f.event, now) ?? keysProblem(f.keys);
+      if (problem) return fail(`bad live event: ${problem}`);
+      if ((f.event as WallEvent).seq === undefined) return fail("live event without seq");
+      return { ok: true, frame: { t: "event", event: f.event as WallEvent, keys: f.keys as Record<string, string> } };
+    }
+    case "deliver": {
+      const problem = checkShape(f.event, now);
+      if (problem) return fail(`bad delivery: ${problem}`);
+      if ((f.event as WallEvent).seq !== undefined) return fail("a delivery must not carry a seq");
+      return { ok: true, frame: { t: "deliver", event: f.event as SignedEvent } };
+    }
+    case "ack":
+      return isId(f.id) && isSeq(f.seq) && f.seq > 0
+        ? { ok: true, frame: { t: "ack", id: f.id, seq: f.seq } }
+        : fail("malformed ack");
+    case "ping":
+    case "pong":
+      return isSeq(f.n) ? { ok: true, frame: { t: f.t, n: f.n } } : fail(`malformed ${f.t}`);
+    case "nack":
+      return isId(f.id) && typeof f.reason === "string"
+        ? { ok: true, frame: { t: "nack", id: f.id, reason: f.reason.slice(0, 200) } }
+        : fail("malformed nack");
+    default:
+      return fail(`unknown frame type ${JSON.stringify(f.t)?.slice(0, 32)}`);
+  }
+}
+
+/** Splits events into ``events`` frames that each stay under the data channel's limit. */
+export function batchEvents(
+  wall: string,
+  events: WallEvent[],
+  keyOf: (author: string) => string | undefined,
+  upto: number,
+): Frame[] {
+  const frames: Frame[] = [];
+  let batch: WallEvent[] = [];
+  let keys: Record<string, string> = {};
+  let size = 200;
+  const flush = (done: boolean) => {
+    const last = batch.at(-1)?.seq ?? upto;
+    frames.push({ t: "events", wall, events: batch, keys, upto: done ? upto : last, done });
+    batch = [];
+    keys = {};
+    size = 200;
+  };
+  for (const event of events) {
+    const key = keys[event.author] ? undefined : keyOf(event.author);
+    const grow = JSON.stringify(event).length + 1 + (key ? event.author.length + 50 : 0);
+    if (batch.length && size + grow > BATCH_BYTES) flush(false);
+    batch.push(event);
+    size += grow;
+    const k = keyOf(event.author);
+    if (k) keys[event.author] = k;
+  }
+  flush(true);
+  return frames;
+}

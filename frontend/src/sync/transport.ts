@@ -1,0 +1,35 @@
+// What the sync engine needs from the network, and nothing more: the PeerJS implementation
+// lives in net/, a simulated one in the tests.
+
+export interface Link {
+  /** The other side's handle, as the broker authenticated it. */
+  readonly peer: string;
+  /** True when I dialed. */
+  readonly initiator: boolean;
+  /** Sends a frame; false when the link is not open. */
+  send(frame: unknown): boolean;
+  /** Closes once the frames already sent have gone out. */
+  close(): void;
+  /** Set by the engine. Called once the link can carry frames. */
+  onOpen: () => void;
+  onFrame: (frame: unknown) => void;
+  onClose: () => void;
+}
+
+export interface TransportHandlers {
+  /** A new link, dialed by me or by the other side; it opens later (onOpen). */
+  link(link: Link): void;
+  /** A mutual watcher came online or left. */
+  presence(handle: string, online: boolean): void;
+  /** A dial failed because the handle is not connected to the broker. */
+  unavailable(handle: string): void;
+  /** My own connection to the broker came up or went down. */
+  broker(online: boolean): void;
+}
+
+export interface Transport {
+  setHandlers(handlers: TransportHandlers): void;
+  dial(handle: string): void;
+  /** The handles whose presence I want; the broker tells only about those watching me back. */
+  watch(handles: string[]): void;
+}

@@ -1,0 +1,66 @@
+// A wall as people see it, derived from its events: posts newest first, each with its
+// comments oldest first and who likes it; deleted things gone.
+import type { CommentBody, DeleteBody, LikeBody, PostBody, WallEvent } from "./events";
+
+export interface CommentView {
+  event: WallEvent & { body: CommentBody };
+  pending: boolean;
+}
+
+export interface PostView {
+  event: WallEvent & { body: PostBody };
+  pending: boolean;
+  comments: CommentView[];
+  likes: string[];
+}
+
+/** Events with a seq come in the owner's order; an author's pending ones follow by time. */
+function order(a: WallEvent, b: WallEvent): number {
+  if (a.seq !== undefined && b.seq !== undefined) return a.seq - b.seq;
+  if (a.seq !== undefined) return -1;
+  if (b.seq !== undefined) return 1;
+  return a.ts - b.ts || (a.id < b.id ? -1 : 1);
+}
+
+/** May ``author`` delete ``target`` on ``wall``? Its author, or the wall's owner. */
+export function mayDelete(author: string, target: WallEvent, wall: string): boolean {
+  return author === target.author || author === wall;
+}
+
+export function buildWall(wall: string, events: Iterable<WallEvent>, pending: ReadonlySet<string>): PostView[] {
+  const sorted = [...events].filter((e) => e.wall === wall).sort(order);
+  const byId = new Map(sorted.map((e) => [e.id, e]));
+  const deleted = new Set<string>();
+  for (const e of sorted) {
+    if (e.kind !== "delete") continue;
+    const target = byId.get((e.body as DeleteBody).target);
+    if (target && target.kind !== "delete" && mayDelete(e.author, target, wall)) deleted.add(target.id);
+  }
+
+  const posts = new Map<string, PostView>();
+  const likeState = new Map<string, Map<string, boolean>>();
+  for (const e of sorted) {
+    if (deleted.has(e.id)) continue;
+    if (e.kind === "post") {
+      posts.set(e.id, { event: e as PostView["event"], pending: pending.has(e.id), comments: [], likes: [] });
+    }
+  }
+  for (const e of sorted) {
+    if (deleted.has(e.id)) continue;
+    if (e.kind === "comment") {
+      const post = posts.get((e.body as CommentBody).post);
+      if (post) post.comments.push({ event: e as CommentView["event"], pending: pending.has(e.id) });
+    } else if (e.kind === "like") {
+      const { target, on } = e.body as LikeBody;
+      if (!posts.has(target)) continue;
+      let state = likeState.get(target);
+      if (!state) likeState.set(target, (state = new Map()));
+      state.set(e.author, on); // later events win: the list is in order
+    }
+  }
+  for (const [target, state] of likeState) {
+    const post = posts.get(target)!;
+    post.likes = [...state].filter(([, on]) => on).map(([who]) => who);
+  }
+  return [...posts.values()].reverse();
+}
