@@ -1,10 +1,12 @@
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import DeleteAccountForm
+from accounts.handles import is_valid_handle
 
 
 def landing(request):
@@ -24,3 +26,16 @@ def delete_account(request):
         messages.success(request, f"@{handle} has been deleted. Your posts remain only in your friends' browsers.")
         return redirect("landing")
     return render(request, "account/delete.html", {"form": form})
+
+
+@require_http_methods(["GET"])
+def handle_lookup(request, handle):
+    """Does this handle exist? Answers its canonical spelling, so friends are added by it."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Log in first."}, status=401)
+    if not is_valid_handle(handle):
+        return JsonResponse({"error": "That is not a valid handle."}, status=400)
+    user = get_user_model().objects.filter(username__iexact=handle).only("username").first()
+    if user is None:
+        return JsonResponse({"error": f"There is no one called @{handle} on Peerwall."}, status=404)
+    return JsonResponse({"handle": user.get_username()})

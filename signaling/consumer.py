@@ -15,7 +15,8 @@ from django.http.request import split_domain_port, validate_host
 from signaling import protocol
 from signaling.limits import TokenBucket
 from signaling.ownership import may_claim, route_key
-from signaling.switchboard import handle_group, switchboard
+from signaling.presence import Notice, presence_text
+from signaling.switchboard import handle_group, presence, switchboard
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,14 @@ class PeerConsumer(AsyncWebsocketConsumer):
         if self.attached:
             self.attached = False
             switchboard.detach(self.key, self)
+            await self._tell(presence.leave(self.key))
             await self.channel_layer.group_discard(handle_group(self.key), self.channel_name)
+
+    async def _tell(self, notices: list[Notice]) -> None:
+        for to_key, about, online in notices:
+            target = switchboard.lookup(to_key)
+            if target is not None:
+                await target.deliver(presence_text(about, online))
 
     # --- frames from the client -------------------------------------------------------
 
@@ -123,6 +131,9 @@ class PeerConsumer(AsyncWebsocketConsumer):
             return
         if frame.type == protocol.HEARTBEAT:
             return  # daphne's WebSocket pings find dead connections; nothing to do here
+        if frame.type == protocol.WATCH:
+            await self._tell(presence.watch(self.key, self.peer_id, frame.payload))
+            return
         if frame.dst is None:  # a legacy LEAVE without dst: the client is going away
             await self.close()
             return
@@ -174,6 +185,7 @@ class PeerConsumer(AsyncWebsocketConsumer):
             return
         self.attached = False
         switchboard.detach(self.key, self)
+        await self._tell(presence.leave(self.key))
         await self.channel_layer.group_discard(handle_group(self.key), self.channel_name)
         await self.send(text_data=protocol.error_text(reason))
         await self.close(code=code)

@@ -6,10 +6,12 @@ is shown to the client in an ``ERROR`` frame.
 """
 
 import json
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from signaling.ownership import is_peer_id
+from signaling.ownership import is_peer_id, route_key
 
 OPEN = "OPEN"
 ERROR = "ERROR"
@@ -20,15 +22,21 @@ ANSWER = "ANSWER"
 CANDIDATE = "CANDIDATE"
 LEAVE = "LEAVE"
 EXPIRE = "EXPIRE"
+# Peerwall's extension: the handles whose presence a client wants (see signaling.presence).
+WATCH = "WATCH"
 
 # Frames that carry a WebRTC negotiation to another peer; the recipient's PeerJS client
 # routes them by payload.connectionId, so that must be present and sane.
 NEGOTIATION_TYPES = frozenset({OFFER, ANSWER, CANDIDATE})
 # Frames that are relayed only if the recipient is connected now, and never answered by EXPIRE.
 NOTICE_TYPES = frozenset({LEAVE, EXPIRE})
-CLIENT_TYPES = NEGOTIATION_TYPES | NOTICE_TYPES | {HEARTBEAT}
+CLIENT_TYPES = NEGOTIATION_TYPES | NOTICE_TYPES | {HEARTBEAT, WATCH}
+MAX_WATCHED = 1000
 
 MAX_CONNECTION_ID_LENGTH = 128
+# How deeply a payload's objects and arrays may nest. Far below Python's recursion limit, so a
+# payload that json.loads accepted can always be re-encoded by json.dumps in relay_text.
+MAX_PAYLOAD_DEPTH = 100
 
 
 class FrameError(ValueError):
@@ -49,6 +57,36 @@ def _encoded_size(text: str, limit: int) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
+def _not_json(constant: str) -> float:
+    # Python's json accepts NaN and Infinity, but they are not JSON: the recipient's
+    # JSON.parse would drop the relayed frame.
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 would be relayed as Infinity
+        raise ValueError(f"{text[:32]} does not fit a double")
+    return value
+
+
+def _nests_deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children: Iterable[Any]
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def parse_client_frame(text: object, max_bytes: int) -> ClientFrame:
     if not isinstance(text, str):
         raise FrameError("Binary frames are not part of the protocol; send JSON text.")
@@ -56,7 +94,7 @@ def parse_client_frame(text: object, max_bytes: int) -> ClientFrame:
     if size > max_bytes:
         raise FrameError(f"Frame too large: {size} bytes; the limit is {max_bytes}.")
     try:
-        message = json.loads(text)
+        message = json.loads(text, parse_constant=_not_json, parse_float=_finite_float)
     except (ValueError, RecursionError):
         raise FrameError("Malformed frame: not valid JSON.") from None
     if not isinstance(message, dict):
@@ -68,6 +106,8 @@ def parse_client_frame(text: object, max_bytes: int) -> ClientFrame:
         raise FrameError(f"Unknown frame type {kind[:32]!r}.")
     if kind == HEARTBEAT:
         return ClientFrame(HEARTBEAT)
+    if kind == WATCH:
+        return ClientFrame(WATCH, payload=_watch_list(message.get("payload")))
 
     dst = message.get("dst")
     payload = message.get("payload")
@@ -81,7 +121,20 @@ def parse_client_frame(text: object, max_bytes: int) -> ClientFrame:
         connection_id = payload.get("connectionId")
         if not isinstance(connection_id, str) or not 0 < len(connection_id) <= MAX_CONNECTION_ID_LENGTH:
             raise FrameError(f"{kind} frame lacks a valid 'payload.connectionId'.")
+    if _nests_deeper_than(payload, MAX_PAYLOAD_DEPTH):
+        raise FrameError(f"{kind} frame's payload nests deeper than {MAX_PAYLOAD_DEPTH} levels.")
     return ClientFrame(kind, dst, payload)
+
+
+def _watch_list(payload: object) -> frozenset[str]:
+    handles = payload.get("handles") if isinstance(payload, dict) else None
+    if not isinstance(handles, list):
+        raise FrameError("WATCH frame lacks 'payload.handles', a list of peer ids.")
+    if len(handles) > MAX_WATCHED:
+        raise FrameError(f"WATCH frame names {len(handles)} handles; the limit is {MAX_WATCHED}.")
+    if not all(is_peer_id(h) for h in handles):
+        raise FrameError("WATCH frame names something that is not a peer id.")
+    return frozenset(route_key(h) for h in handles)
 
 
 def relay_text(frame: ClientFrame, src: str) -> str:

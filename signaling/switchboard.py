@@ -8,6 +8,8 @@ so the same code works with the in-memory layer and with channels_redis.
 
 from typing import Protocol
 
+from signaling.presence import PresenceBoard
+
 
 class Endpoint(Protocol):
     peer_id: str
@@ -40,8 +42,9 @@ class Switchboard:
         return len(self._endpoints)
 
 
-# One per process: the consumers of this process share it.
+# One per process: the consumers of this process share them.
 switchboard = Switchboard()
+presence = PresenceBoard()
 
 
 def handle_group(key: str) -> str:

@@ -139,3 +139,13 @@ def test_pages_carry_a_strict_content_security_policy(client, make_user):
         assert "script-src 'self'" in policy
         assert "unsafe-inline" not in policy
         assert "object-src 'none'" in policy
+
+
+def test_handle_lookup_answers_the_canonical_spelling(client, make_user):
+    make_user("Alice_B")
+    assert client.get("/api/handles/alice_b").status_code == 401
+    client.force_login(make_user("viewer"))
+    assert client.get("/api/handles/ALICE_b").json() == {"handle": "Alice_B"}
+    missing = client.get("/api/handles/nobody")
+    assert missing.status_code == 404 and "@nobody" in missing.json()["error"]
+    assert client.get("/api/handles/bad__handle").status_code == 400

@@ -1,0 +1,89 @@
+"""Presence is told only between handles that watch each other (friends), through the real consumer."""
+
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from broker.asgi import application
+from signaling.presence import PresenceBoard
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+async def connect(cookie: str, peer_id: str) -> WebsocketCommunicator:
+    ws = WebsocketCommunicator(
+        application, f"/peerjs?key=peerjs&id={peer_id}&token=t", headers=[(b"cookie", cookie.encode()), ORIGIN]
+    )
+    connected, _ = await ws.connect()
+    assert connected
+    assert json.loads(await ws.receive_from()) == {"type": "OPEN"}
+    return ws
+
+
+async def watch(ws: WebsocketCommunicator, *handles: str) -> None:
+    await ws.send_to(text_data=json.dumps({"type": "WATCH", "payload": {"handles": list(handles)}}))
+
+
+async def presence(ws: WebsocketCommunicator) -> dict:
+    return json.loads(await ws.receive_from(timeout=2))["payload"]
+
+
+async def test_friends_hear_each_other_come_and_go(session_cookie, channel_layer_backend):
+    alice = await connect(await sync_to_async(session_cookie)("alice"), "alice")
+    bob = await connect(await sync_to_async(session_cookie)("bob"), "bob")
+    await watch(alice, "bob")
+    assert await alice.receive_nothing(0.2)  # bob does not watch alice yet: alice learns nothing
+    await watch(bob, "Alice")
+    assert await bob.receive_from(timeout=2)
+    assert await presence(alice) == {"handle": "bob", "online": True}
+    await bob.disconnect()
+    assert await presence(alice) == {"handle": "bob", "online": False}
+    await alice.disconnect()
+
+
+async def test_a_stranger_learns_nothing(session_cookie):
+    alice = await connect(await sync_to_async(session_cookie)("alice"), "alice")
+    mallory = await connect(await sync_to_async(session_cookie)("mallory"), "mallory")
+    await watch(alice, "bob")
+    await watch(mallory, "alice", "bob")
+    assert await mallory.receive_nothing(0.3)
+    await alice.disconnect()
+    assert await mallory.receive_nothing(0.3)
+    await mallory.disconnect()
+
+
+async def test_unwatching_tells_the_other_side(session_cookie):
+    alice = await connect(await sync_to_async(session_cookie)("alice"), "alice")
+    bob = await connect(await sync_to_async(session_cookie)("bob"), "bob")
+    await watch(alice, "bob")
+    await watch(bob, "alice")
+    await presence(alice)
+    await presence(bob)
+    await watch(alice)  # alice unfriends bob
+    assert await presence(bob) == {"handle": "alice", "online": False}
+    assert await alice.receive_nothing(0.2)
+    await alice.disconnect()
+    await bob.disconnect()
+
+
+async def test_a_bad_watch_list_gets_an_error_and_the_connection_lives(session_cookie):
+    alice = await connect(await sync_to_async(session_cookie)("alice"), "alice")
+    for payload in ({"handles": "bob"}, {"handles": ["<script>"]}, None, {"handles": ["a"] * 1001}):
+        await alice.send_to(text_data=json.dumps({"type": "WATCH", "payload": payload}))
+        frame = json.loads(await alice.receive_from())
+        assert frame["type"] == "ERROR" and "WATCH" in frame["payload"]["msg"]
+    await watch(alice, "bob")
+    assert await alice.receive_nothing(0.2)
+    await alice.disconnect()
+
+
+def test_board_rules_directly():
+    board = PresenceBoard()
+    assert board.watch("a", "A", frozenset({"b"})) == []
+    assert sorted(board.watch("b", "B", frozenset({"a", "c"}))) == [("a", "B", True), ("b", "A", True)]
+    assert board.watch("c", "C", frozenset()) == []
+    assert board.leave("b") == [("a", "B", False)]
+    assert board.leave("b") == []
