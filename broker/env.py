@@ -40,3 +40,15 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}") from None
+
+
+def redis_channel_layer(url: str) -> dict:
+    """channels_redis on ``url``.
+
+    socket_timeout=None: redis-py 8 defaults to 5 s, shorter than the blocking pop channels_redis
+    waits on, so every idle consumer would crash after 5 s (redis-py#4091, channels_redis#422).
+    """
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": url, "socket_timeout": None}]},
+    }

@@ -2,6 +2,7 @@ import pytest
 from channels.layers import channel_layers
 from django.test import Client
 
+from broker.env import redis_channel_layer
 from tests.services import need
 
 
@@ -39,7 +40,7 @@ def channel_layer_backend(request, settings):
     """Runs a test once on the in-memory channel layer and once on the real Redis."""
     if request.param == "redis":
         url = need("REDIS_URL", "Redis")
-        config = {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [url]}}
+        config = redis_channel_layer(url)
     else:
         config = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     settings.CHANNEL_LAYERS = {"default": config}
