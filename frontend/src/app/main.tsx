@@ -1,9 +1,98 @@
-// The composition root: reads who I am from the page and mounts the shell.
+// The composition root: one live tab, the store, my identity, the broker link, the sync
+// engine and the views, wired together. Nothing else knows all of them.
 import { render } from "preact";
-import { Shell } from "../ui/Shell";
+import { generateIdentity, loadIdentity } from "../crypto/identity";
+import { PeerjsTransport } from "../net/peerjsTransport";
+import type { BrokerState } from "../sync/transport";
+import { openDatabase } from "../store/db";
+import { Repository } from "../store/repository";
+import { Engine } from "../sync/engine";
+import { App } from "../ui/App";
+import { Notice } from "../ui/Notice";
+import { backupFileName, parseBackup } from "./backup";
+import { Observable } from "./observable";
+import { acquireTab, type TabLock } from "./singleTab";
 
 const root = document.getElementById("app");
 const handle = document.body.dataset.handle;
+
+async function lookupHandle(wanted: string): Promise<string | null> {
+  const response = await fetch(`/api/handles/${encodeURIComponent(wanted)}`, { credentials: "same-origin" });
+  if (response.status === 404) return null;
+  if (!response.ok) throw new Error("Could not check that handle right now; try again in a moment.");
+  const body = (await response.json()) as { handle?: unknown };
+  return typeof body.handle === "string" ? body.handle : null;
+}
+
+async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void> {
+  const repo = new Repository(await openDatabase(me));
+  let stored = await repo.identity();
+  if (!stored) {
+    stored = { id: "me", ...(await generateIdentity()) };
+    await repo.saveIdentity(stored);
+  }
+  const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
+  const connection = new Observable<BrokerState>({ kind: "connecting" });
+  const transport = new PeerjsTransport(me, (state) => connection.set(state));
+  const engine = await Engine.open({ me, identity: await loadIdentity(stored), repo, transport, lookup: lookupHandle });
+  engine.start();
+  transport.start();
+
+  const backup = {
+    async exportFile(): Promise<{ blob: Blob; name: string }> {
+      const data = await repo.exportAll(me);
+      return { blob: new Blob([JSON.stringify(data)], { type: "application/json" }), name: backupFileName(me) };
+    },
+    async importFile(file: File): Promise<string> {
+      const parsed = parseBackup(await file.text(), me);
+      const added = await repo.importAll(parsed);
+      // The engine and identity are rebuilt from the store, as on any load.
+      setTimeout(() => location.reload(), 1500);
+      return `Imported ${added.events} events and ${added.friends} friends. Reloading…`;
+    },
+  };
+
+  void lock.lost.then(() => {
+    engine.stop();
+    transport.stop();
+    repo.close();
+    render(
+      <Notice title="Peerwall is open in another tab">
+        This tab stepped aside so that only one tab writes your wall. <a href="/app/">Use it here instead</a>
+      </Notice>,
+      mount,
+    );
+  });
+
+  render(<App engine={engine} connection={connection} persisted={persisted} backup={backup} />, mount);
+}
+
+async function main(me: string, mount: HTMLElement): Promise<void> {
+  const lock = await acquireTab(me, false);
+  if (lock) return boot(me, lock, mount);
+  const takeOver = async () => {
+    const stolen = await acquireTab(me, true);
+    if (stolen) await boot(me, stolen, mount);
+  };
+  render(
+    <Notice title="Peerwall is open in another tab">
+      Only one tab at a time keeps your wall.{" "}
+      <button type="button" class="button" onClick={() => void takeOver()}>
+        Take over
+      </button>
+    </Notice>,
+    mount,
+  );
+}
+
 if (root && handle) {
-  render(<Shell handle={handle} />, root);
+  main(handle, root).catch((error: unknown) => {
+    console.error(error);
+    render(
+      <Notice title="Peerwall could not start">
+        {error instanceof Error ? error.message : String(error)}. Reload the page to try again.
+      </Notice>,
+      root,
+    );
+  });
 }

@@ -109,15 +109,17 @@ export class Repository {
     let addedEvents = 0;
     let addedFriends = 0;
     const identity = tx.objectStore("identity");
-    if (backup.identity && !(await identity.get("me"))) await identity.put(backup.identity);
     const friends = tx.objectStore("friends");
+    const events = tx.objectStore("events");
+    // A browser that has nothing yet takes the backup's key too: friends pinned that one.
+    const fresh = (await friends.count()) === 0 && (await events.count()) === 0;
+    if (backup.identity && (fresh || !(await identity.get("me")))) await identity.put(backup.identity);
     for (const f of backup.friends) {
       if (!(await friends.get(f.handle))) {
         await friends.put(f);
         addedFriends++;
       }
     }
-    const events = tx.objectStore("events");
     for (const e of backup.events) {
       const existing = await events.get(e.id);
       if (!existing) {

@@ -1,3 +1,10 @@
+/** My connection to the broker, as the UI shows it. */
+export type BrokerState =
+  | { kind: "connecting" }
+  | { kind: "online" }
+  | { kind: "offline"; reason: string; retryInMs: number }
+  | { kind: "refused"; reason: string };
+
 // What the sync engine needs from the network, and nothing more: the PeerJS implementation
 // lives in net/, a simulated one in the tests.
 

@@ -1,0 +1,199 @@
+// The Transport of the sync engine, made of PeerJS: the broker link (with reconnection and
+// presence) and one json DataConnection per friend.
+import { type DataConnection, Peer, type PeerError } from "peerjs";
+import type { Link, Transport, TransportHandlers } from "../sync/transport";
+import { backoffMs, type BrokerState, loadIceServers, peerOptions } from "./broker";
+
+/** Refresh ICE servers (TURN credentials expire) at least this often. */
+const ICE_REFRESH_MS = 60 * 60_000;
+
+class PeerLink implements Link {
+  onOpen = () => {};
+  onFrame = (_frame: unknown) => {};
+  onClose = () => {};
+  private closed = false;
+
+  constructor(
+    private readonly conn: DataConnection,
+    readonly initiator: boolean,
+  ) {
+    conn.on("open", () => this.onOpen());
+    conn.on("data", (data) => this.onFrame(data));
+    conn.on("close", () => this.finish());
+    conn.on("error", () => this.close());
+    // PeerJS does not always report a dead ICE transport as a close.
+    conn.on("iceStateChanged", (state) => {
+      if (state === "failed" || state === "closed") this.close();
+    });
+  }
+
+  get peer(): string {
+    return this.conn.peer;
+  }
+
+  send(frame: unknown): boolean {
+    if (!this.conn.open || this.closed) return false;
+    try {
+      this.conn.send(frame);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    const open = this.conn.open;
+    this.finish();
+    // PeerJS flushes by sending, which errors on a connection that never opened (and its error
+    // handler would close again): flush only what can be sent.
+    this.conn.close({ flush: open });
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+  }
+}
+
+interface PresenceMessage {
+  type: string;
+  payload?: { handle?: unknown; online?: unknown };
+}
+
+export class PeerjsTransport implements Transport {
+  private handlers?: TransportHandlers;
+  private peer: Peer | null = null;
+  private watching: string[] = [];
+  private attempt = 0;
+  private timer?: ReturnType<typeof setTimeout>;
+  private iceLoadedAt = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly handle: string,
+    private readonly onState: (state: BrokerState) => void,
+  ) {}
+
+  setHandlers(handlers: TransportHandlers): void {
+    this.handlers = handlers;
+  }
+
+  start(): void {
+    void this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.peer?.destroy();
+    this.peer = null;
+  }
+
+  dial(handle: string): void {
+    const peer = this.peer;
+    if (!peer?.open) return;
+    const conn = peer.connect(handle, { serialization: "json", reliable: true });
+    if (conn) this.handlers?.link(new PeerLink(conn, true));
+  }
+
+  watch(handles: string[]): void {
+    this.watching = [...handles];
+    this.sendWatch();
+  }
+
+  private sendWatch(): void {
+    // The Peerwall extension frame travels on PeerJS's own signaling socket.
+    if (this.peer?.open) this.peer.socket.send({ type: "WATCH", payload: { handles: this.watching } });
+  }
+
+  private async freshIce(): Promise<RTCIceServer[] | null> {
+    try {
+      const servers = await loadIceServers();
+      this.iceLoadedAt = Date.now();
+      return servers;
+    } catch (error) {
+      this.retry(error instanceof Error ? error.message : "cannot reach the server");
+      return null;
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    this.onState({ kind: "connecting" });
+    const old = this.peer;
+    // A peer that was open once keeps its data connections through a reconnect.
+    if (old && old.disconnected && !old.destroyed && old.id !== null) {
+      if (Date.now() - this.iceLoadedAt > ICE_REFRESH_MS) {
+        const ice = await this.freshIce();
+        if (!ice) return;
+        old.options.config = { ...old.options.config, iceServers: ice };
+      }
+      try {
+        old.reconnect();
+        return;
+      } catch {
+        // fall through to a new peer
+      }
+    }
+    const ice = await this.freshIce();
+    if (!ice || this.stopped) return;
+    old?.destroy();
+    const peer = new Peer(this.handle, { ...peerOptions(window.location, ice), debug: 0 });
+    this.peer = peer;
+    peer.on("open", () => {
+      if (peer !== this.peer) return;
+      this.attempt = 0;
+      this.onState({ kind: "online" });
+      this.sendWatch();
+      this.handlers?.broker(true);
+    });
+    peer.socket.on("message", (message: PresenceMessage) => {
+      if (peer !== this.peer || message.type !== "PRESENCE") return;
+      const { handle, online } = message.payload ?? {};
+      if (typeof handle === "string" && typeof online === "boolean") this.handlers?.presence(handle, online);
+    });
+    peer.on("connection", (conn) => {
+      if (peer === this.peer) this.handlers?.link(new PeerLink(conn, false));
+      else conn.close();
+    });
+    peer.on("disconnected", () => {
+      if (peer !== this.peer) return;
+      this.handlers?.broker(false);
+      this.retry("lost the connection to the server");
+    });
+    peer.on("error", (error: PeerError<string>) => this.onError(peer, error));
+  }
+
+  private onError(peer: Peer, error: PeerError<string>): void {
+    if (peer !== this.peer) return;
+    switch (error.type) {
+      case "peer-unavailable": {
+        const who = /peer (\S+)$/.exec(error.message)?.[1];
+        if (who) this.handlers?.unavailable(who);
+        return;
+      }
+      case "server-error":
+      case "unavailable-id":
+        // The broker refused us (logged out, signed in elsewhere): retrying would loop.
+        this.stopped = true;
+        clearTimeout(this.timer);
+        this.handlers?.broker(false);
+        this.onState({ kind: "refused", reason: error.message });
+        peer.destroy();
+        return;
+      default:
+        // network, socket-error, socket-closed: the "disconnected" event follows and retries.
+        return;
+    }
+  }
+
+  private retry(reason: string): void {
+    if (this.stopped) return;
+    const wait = backoffMs(this.attempt++);
+    this.onState({ kind: "offline", reason, retryInMs: wait });
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.connect(), wait);
+  }
+}

@@ -1,0 +1,36 @@
+// One comment: who, what, when, whether it has reached the wall yet; "Remove" for its author or the wall's owner.
+import type { Engine } from "../sync/engine";
+import type { CommentView } from "../sync/wall";
+import { ConfirmButton } from "./ConfirmButton";
+import { Avatar, Handle } from "./Handle";
+import { Delivery } from "./Delivery";
+import { RelativeTime } from "./RelativeTime";
+
+export function CommentItem({ engine, wall, comment }: { engine: Engine; wall: string; comment: CommentView }) {
+  const { event, pending } = comment;
+  const me = engine.me;
+  const canRemove = event.author === me || wall === me;
+  return (
+    <li class="comment">
+      <Avatar handle={event.author} size="small" />
+      <div class="comment-body">
+        <div class="bubble">
+          <Handle handle={event.author} linked={event.author === me || engine.isFriend(event.author)} class="who" />
+          <p class="text">{event.body.text}</p>
+        </div>
+        <div class="meta">
+          <RelativeTime ts={event.ts} />
+          <Delivery pending={pending} wall={wall} author={event.author} me={me} />
+          {canRemove && (
+            <ConfirmButton
+              label="Remove"
+              question="Remove this reply?"
+              confirm="Yes, remove"
+              onConfirm={() => engine.remove(wall, event.id)}
+            />
+          )}
+        </div>
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,59 @@
+// The app's navigation: my wall, the feed, friends (with a badge), settings; and the connection.
+import type { Route } from "./route";
+import { ConnectionStatus } from "./ConnectionStatus";
+import { Icon } from "./icons";
+import type { Connection } from "./useEngine";
+import { plural } from "./words";
+
+interface Props {
+  route: Route;
+  me: string;
+  requests: number;
+  unread: number;
+  connection: Connection;
+}
+
+export function Nav({ route, me, requests, unread, connection }: Props) {
+  const current = (yes: boolean) => (yes ? "page" : undefined);
+  const badge = requests + unread;
+  const badgeWords = [requests ? plural(requests, "friend request") : "", unread ? `${unread} new on friends' walls` : ""]
+    .filter(Boolean)
+    .join(", ");
+  return (
+    <nav class="pw-nav" aria-label="Peerwall">
+      <ul class="tabs">
+        <li>
+          <a href="#/" aria-current={current(route.name === "wall" && route.handle === me)}>
+            <Icon name="home" />My wall
+          </a>
+        </li>
+        <li>
+          <a href="#/feed" aria-current={current(route.name === "feed")}>
+            <Icon name="feed" />Feed
+          </a>
+        </li>
+        <li>
+          <a href="#/friends" aria-current={current(route.name === "friends")} aria-describedby={badge ? "friends-badge" : undefined}>
+            <Icon name="friends" />Friends
+            {badge > 0 && (
+              <span class="badge" aria-hidden="true">
+                {badge > 99 ? "99+" : badge}
+              </span>
+            )}
+          </a>
+          {badge > 0 && (
+            <span id="friends-badge" class="visually-hidden">
+              {badgeWords}
+            </span>
+          )}
+        </li>
+        <li>
+          <a href="#/settings" aria-current={current(route.name === "settings")}>
+            <Icon name="settings" />Settings
+          </a>
+        </li>
+      </ul>
+      <ConnectionStatus connection={connection} />
+    </nav>
+  );
+}

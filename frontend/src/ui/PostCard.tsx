@@ -1,0 +1,71 @@
+// One post as an <article>: author, text (as text, never HTML), time, delivery, likes, comments.
+import type { Engine } from "../sync/engine";
+import type { PostView } from "../sync/wall";
+import { CommentForm } from "./CommentForm";
+import { CommentItem } from "./CommentItem";
+import { ConfirmButton } from "./ConfirmButton";
+import { Delivery } from "./Delivery";
+import { Avatar, Handle } from "./Handle";
+import { LikeButton } from "./LikeButton";
+import { RelativeTime } from "./RelativeTime";
+
+interface Props {
+  engine: Engine;
+  post: PostView;
+  /** Say "on @wall's wall" when someone else wrote it there (the feed). */
+  showWall?: boolean;
+}
+
+export function PostCard({ engine, post, showWall = false }: Props) {
+  const { event, pending, comments } = post;
+  const me = engine.me;
+  const wall = event.wall;
+  const seen = (h: string) => h === me || engine.isFriend(h);
+  const canDelete = event.author === me || wall === me;
+  const photos = event.body.photos?.length ?? 0;
+  return (
+    <article class="post">
+      <header class="post-head">
+        <Avatar handle={event.author} />
+        <div class="post-who">
+          <span>
+            <Handle handle={event.author} linked={seen(event.author)} class="who" />
+            {showWall && wall !== event.author && (
+              <span class="on-wall">
+                {" "}
+                on <Handle handle={wall} linked={seen(wall)} />
+                's wall
+              </span>
+            )}
+          </span>
+          <span class="meta">
+            <RelativeTime ts={event.ts} />
+            <Delivery pending={pending} wall={wall} author={event.author} me={me} />
+          </span>
+        </div>
+        {canDelete && (
+          <ConfirmButton
+            label="Delete"
+            question="Delete this post for everyone?"
+            confirm="Yes, delete"
+            onConfirm={() => engine.remove(wall, event.id)}
+            class="link-button post-delete"
+          />
+        )}
+      </header>
+      {event.body.text && <p class="text post-text">{event.body.text}</p>}
+      {photos > 0 && <p class="help">{photos === 1 ? "A photo" : `${photos} photos`} (photos arrive in the next release).</p>}
+      <div class="post-bar">
+        <LikeButton engine={engine} wall={wall} post={post} />
+      </div>
+      {comments.length > 0 && (
+        <ul class="comments">
+          {comments.map((c) => (
+            <CommentItem key={c.event.id} engine={engine} wall={wall} comment={c} />
+          ))}
+        </ul>
+      )}
+      <CommentForm engine={engine} wall={wall} post={event.id} />
+    </article>
+  );
+}

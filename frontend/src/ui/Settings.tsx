@@ -1,0 +1,169 @@
+// Settings: backup (export, import), keys and safety numbers, storage, the outbox, the account.
+import { useRef, useState } from "preact/hooks";
+import type { Engine, FriendView } from "../sync/engine";
+import { useSafetyNumber } from "./safety";
+import { useCommand } from "./useCommand";
+import { outboxSentence } from "./words";
+
+export interface Backup {
+  exportFile(): Promise<{ blob: Blob; name: string }>;
+  importFile(file: File): Promise<string>;
+}
+
+interface Props {
+  engine: Engine;
+  persisted: boolean;
+  backup: Backup;
+}
+
+export function Settings({ engine, persisted, backup }: Props) {
+  const friends = engine.friends().filter((f) => f.state === "accepted");
+  const pending = engine.pendingCount();
+  return (
+    <section class="settings-view" aria-labelledby="view-heading">
+      <header class="view-head">
+        <h1 id="view-heading" tabIndex={-1}>
+          Settings
+        </h1>
+        <p class="wall-sub">Everything Peerwall knows about you lives in this browser. Here is how to keep it safe.</p>
+      </header>
+
+      <BackupCard backup={backup} />
+
+      <div class="card-block settings-card">
+        <h2>Storage</h2>
+        {persisted ? (
+          <p>
+            <span class="dot ok" aria-hidden="true" /> This browser keeps your data even when it runs short of space.
+          </p>
+        ) : (
+          <p class="warning">Your browser may clear this data under storage pressure; keep a backup.</p>
+        )}
+        <p>{outboxSentence(pending)}</p>
+      </div>
+
+      <div class="card-block settings-card">
+        <h2>Keys and safety numbers</h2>
+        <p class="help">
+          Your browser signs everything you write with its own key. To be sure you talk to the right @friend, read your
+          safety number to each other; it is the same on both sides.
+        </p>
+        <p class="key-line">
+          Your public key: <code class="key">{engine.publicKey}</code>
+        </p>
+        {friends.length === 0 ? (
+          <p class="empty">Safety numbers appear here once you have friends.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="safety-table">
+              <thead>
+                <tr>
+                  <th scope="col">Friend</th>
+                  <th scope="col">Safety number</th>
+                </tr>
+              </thead>
+              <tbody>
+                {friends.map((f) => (
+                  <SafetyRow key={f.handle} engine={engine} friend={f} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+
+      <div class="card-block settings-card">
+        <h2>Account</h2>
+        <p>
+          Signed in as <strong>@{engine.me}</strong>. Deleting your account removes your handle from the server; what is in
+          this browser stays until you clear it.
+        </p>
+        <p>
+          <a class="button quiet danger-text" href="/accounts/delete/">
+            Delete account
+          </a>
+        </p>
+      </div>
+    </section>
+  );
+}
+
+function SafetyRow({ engine, friend }: { engine: Engine; friend: FriendView }) {
+  const record = engine.friend(friend.handle);
+  const number = useSafetyNumber(engine.publicKey, record?.key);
+  return (
+    <tr>
+      <th scope="row">@{friend.handle}</th>
+      <td class="safety-number">{record?.key ? (number ?? "…") : "not met yet"}</td>
+    </tr>
+  );
+}
+
+function BackupCard({ backup }: { backup: Backup }) {
+  // One sentence for the card: what the last export or import did, or why it failed.
+  const command = useCommand();
+  const [said, setSaid] = useState("");
+  const picker = useRef<HTMLInputElement>(null);
+
+  const exportNow = async () => {
+    setSaid("");
+    await command.run(async () => {
+      const { blob, name } = await backup.exportFile();
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = name;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setSaid(`Saved ${name}. Keep it somewhere safe: it holds your key.`);
+    });
+  };
+
+  const importNow = async (file: File) => {
+    setSaid("");
+    await command.run(async () => setSaid(await backup.importFile(file)));
+  };
+
+  return (
+    <div class="card-block settings-card">
+      <h2>Backup</h2>
+      <p class="help">
+        One file with your key, your wall, your friends and what is waiting to be delivered. Import it into another browser
+        to carry on there.
+      </p>
+      <div class="button-row">
+        <button type="button" class="button" disabled={command.busy} onClick={() => void exportNow()}>
+          Export backup
+        </button>
+        <button type="button" class="button quiet" disabled={command.busy} onClick={() => picker.current?.click()}>
+          Import backup
+        </button>
+        <input
+          ref={picker}
+          type="file"
+          accept="application/json,.json"
+          class="visually-hidden"
+          tabIndex={-1}
+          // Named for tests (get_by_label), hidden from the accessibility tree: the button above is the control.
+          aria-hidden="true"
+          aria-label="Import backup"
+          onChange={(e) => {
+            const file = e.currentTarget.files?.[0];
+            e.currentTarget.value = "";
+            if (file) void importNow(file);
+          }}
+        />
+      </div>
+      <p class="said ok" role="status">
+        {said}
+      </p>
+      {command.error && (
+        <p class="said error" role="alert">
+          {command.error}
+        </p>
+      )}
+    </div>
+  );
+}
