@@ -16,7 +16,10 @@ export class SimLink implements Link {
   sent: unknown[] = [];
   onOpen = () => {};
   onFrame = (_frame: unknown) => {};
+  onBinary = (_message: ArrayBuffer) => {};
+  onDrain = () => {};
   onClose = () => {};
+  readonly buffered = 0;
   constructor(
     readonly peer: string,
     readonly initiator: boolean,
@@ -28,6 +31,14 @@ export class SimLink implements Link {
     const copy = JSON.parse(JSON.stringify(frame));
     const partner = this.partner!;
     setTimeout(() => !partner.closed && partner.onFrame(copy), 0);
+    return true;
+  }
+
+  sendBinary(message: ArrayBuffer): boolean {
+    if (!this.open || this.closed) return false;
+    const copy = message.slice(0);
+    const partner = this.partner!;
+    setTimeout(() => !partner.closed && partner.onBinary(copy), 0);
     return true;
   }
 

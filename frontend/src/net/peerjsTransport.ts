@@ -4,12 +4,16 @@ import { type DataConnection, Peer, type PeerError } from "peerjs";
 import type { Link, Transport, TransportHandlers } from "../sync/transport";
 import { backoffMs, type BrokerState, loadIceServers, peerOptions } from "./broker";
 
+/** A blob sender waits while more than this is queued on the channel (back-pressure). */
+const DRAINED_BYTES = 1024 * 1024;
 /** Refresh ICE servers (TURN credentials expire) at least this often. */
 const ICE_REFRESH_MS = 60 * 60_000;
 
 class PeerLink implements Link {
   onOpen = () => {};
   onFrame = (_frame: unknown) => {};
+  onBinary = (_message: ArrayBuffer) => {};
+  onDrain = () => {};
   onClose = () => {};
   private closed = false;
 
@@ -17,8 +21,31 @@ class PeerLink implements Link {
     private readonly conn: DataConnection,
     readonly initiator: boolean,
   ) {
-    conn.on("open", () => this.onOpen());
-    conn.on("data", (data) => this.onFrame(data));
+    conn.on("open", () => {
+      const channel = conn.dataChannel;
+      channel.bufferedAmountLowThreshold = DRAINED_BYTES;
+      channel.addEventListener("bufferedamountlow", () => this.onDrain());
+      this.onOpen();
+    });
+    // We dial with "raw": frames are JSON text, blob chunks binary, on one ordered channel. A
+    // peer that dialed with another serialization hands us objects, which are checked alike.
+    conn.on("data", (data) => {
+      if (typeof data === "string") {
+        let frame: unknown = data;
+        try {
+          frame = JSON.parse(data);
+        } catch {
+          // left as a string: the engine drops it as "not an object"
+        }
+        this.onFrame(frame);
+      } else if (data instanceof ArrayBuffer) {
+        this.onBinary(data);
+      } else if (ArrayBuffer.isView(data)) {
+        this.onBinary(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+      } else {
+        this.onFrame(data);
+      }
+    });
     conn.on("close", () => this.finish());
     conn.on("error", () => this.close());
     // PeerJS does not always report a dead ICE transport as a close.
@@ -32,9 +59,21 @@ class PeerLink implements Link {
   }
 
   send(frame: unknown): boolean {
+    return this.write(this.conn.serialization === "raw" ? JSON.stringify(frame) : frame);
+  }
+
+  sendBinary(message: ArrayBuffer): boolean {
+    return this.write(message);
+  }
+
+  get buffered(): number {
+    return this.conn.open ? this.conn.dataChannel.bufferedAmount : 0;
+  }
+
+  private write(data: unknown): boolean {
     if (!this.conn.open || this.closed) return false;
     try {
-      this.conn.send(frame);
+      this.conn.send(data);
       return true;
     } catch {
       return false;
@@ -94,7 +133,7 @@ export class PeerjsTransport implements Transport {
   dial(handle: string): void {
     const peer = this.peer;
     if (!peer?.open) return;
-    const conn = peer.connect(handle, { serialization: "json", reliable: true });
+    const conn = peer.connect(handle, { serialization: "raw", reliable: true });
     if (conn) this.handlers?.link(new PeerLink(conn, true));
   }
 

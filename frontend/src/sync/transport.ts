@@ -15,11 +15,18 @@ export interface Link {
   readonly initiator: boolean;
   /** Sends a frame; false when the link is not open. */
   send(frame: unknown): boolean;
+  /** Sends a binary message (a blob chunk); false when the link is not open. */
+  sendBinary(message: ArrayBuffer): boolean;
+  /** Bytes queued on the link and not yet sent: senders of bulk data wait while it is high. */
+  readonly buffered: number;
   /** Closes once the frames already sent have gone out. */
   close(): void;
   /** Set by the engine. Called once the link can carry frames. */
   onOpen: () => void;
   onFrame: (frame: unknown) => void;
+  onBinary: (message: ArrayBuffer) => void;
+  /** Called when the queued bytes have drained below the link's low-water mark. */
+  onDrain: () => void;
   onClose: () => void;
 }
 
