@@ -79,7 +79,8 @@ describe("checkShape", () => {
     ["string body", { ...good, body: "<script>alert(1)</script>" }],
     ["comment without post", { ...good, kind: "comment", body: { text: "x" } }],
     ["like with bad on", { ...good, kind: "like", body: { target: "abcdefghijk", on: "yes" } }],
-    ["bad photo hash", { ...good, body: { text: "x", photos: ["../../etc/passwd"] } }],
+    ["bad photo hash", { ...good, body: { text: "x", photos: [{ full: "../../etc/passwd", thumb: "a", mime: "image/png", w: 1, h: 1 }] } }],
+    ["photo of an unknown type", { ...good, body: { text: "", photos: [{ full: "a".repeat(64), thumb: "b".repeat(64), mime: "text/html", w: 1, h: 1 }] } }],
     ["null", null],
     ["array", [good]],
   ])("refuses %s", (_name, value) => {

@@ -2,6 +2,7 @@
 // with the broker's mutual-watch rule, and "unavailable" for handles that are offline.
 import { IDBFactory } from "fake-indexeddb";
 import { generateIdentity, loadIdentity } from "../src/crypto/identity";
+import { BlobExchange } from "../src/media/exchange";
 import { Engine } from "../src/sync/engine";
 import type { Link, Transport, TransportHandlers } from "../src/sync/transport";
 import { openDatabase } from "../src/store/db";
@@ -40,6 +41,16 @@ export class SimLink implements Link {
     const partner = this.partner!;
     setTimeout(() => !partner.closed && partner.onBinary(copy), 0);
     return true;
+  }
+
+  /** A network failure: both ends close at once and whatever was in flight is lost. */
+  cut(): void {
+    for (const end of [this, this.partner!]) {
+      if (end.closed) continue;
+      end.closed = true;
+      end.open = false;
+      end.onClose();
+    }
   }
 
   /** Like PeerJS's close({flush: true}): frames already sent still arrive. */
@@ -154,6 +165,7 @@ export interface User {
   engine: Engine;
   transport: SimTransport;
   repo: Repository;
+  blobs: BlobExchange;
   dropped: string[];
 }
 
@@ -166,7 +178,9 @@ export async function makeUser(net: SimNetwork, handle: string, factory = new ID
   }
   const transport = net.transport(handle);
   const dropped: string[] = [];
+  const blobs = new BlobExchange(repo);
   const engine = await Engine.open({
+    blobs,
     me: handle,
     identity: await loadIdentity(stored),
     repo,
@@ -174,8 +188,14 @@ export async function makeUser(net: SimNetwork, handle: string, factory = new ID
     lookup: async (wanted) => [...net.accounts].find((h) => h.toLowerCase() === wanted.toLowerCase()) ?? null,
     log: (message) => dropped.push(message),
   });
+  blobs.attach({
+    link: (peer) => engine.trustedLink(peer),
+    mayServe: (hash, peer) => engine.mayServe(hash, peer),
+    changed: () => engine.notifyChanged(),
+    log: (from, reason) => engine.reportDrop(from, reason),
+  });
   engine.start();
-  return { handle, engine, transport, repo, dropped };
+  return { handle, engine, transport, repo, blobs, dropped };
 }
 
 /** Waits until ``condition`` holds, failing after ``ms``. */

@@ -4,7 +4,7 @@ import { bytesOfHex, HASH_BYTES, hexOf, sha256Hex } from "./hash";
 
 /** Well below Chromium's 256 KiB SCTP message limit, large enough to keep the channel busy. */
 export const CHUNK_BYTES = 64 * 1024;
-const HEADER_BYTES = HASH_BYTES + 8;
+export const HEADER_BYTES = HASH_BYTES + 8;
 
 export interface Chunk {
   hash: string;

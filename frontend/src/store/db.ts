@@ -40,6 +40,17 @@ export interface IdentityRecord {
   privateJwk: JsonWebKey;
 }
 
+export interface BlobRecord {
+  /** SHA-256 of ``bytes``, lowercase hex: verified before the record is written. */
+  hash: string;
+  bytes: ArrayBuffer;
+  mime: string;
+  size: number;
+  /** My own photos are never freed to make room; friends' cached ones may be. */
+  mine: boolean;
+  storedAt: number;
+}
+
 export interface MetaRecord {
   key: string;
   value: unknown;
@@ -51,10 +62,11 @@ interface PeerwallDB extends DBSchema {
   events: { key: string; value: StoredEvent; indexes: { wall: string } };
   outbox: { key: string; value: OutboxRecord };
   meta: { key: string; value: MetaRecord };
+  blobs: { key: string; value: BlobRecord };
 }
 
 export type Database = IDBPDatabase<PeerwallDB>;
-export const STORES = ["identity", "friends", "events", "outbox", "meta"] as const;
+export const STORES = ["identity", "friends", "events", "outbox", "meta", "blobs"] as const;
 
 export function databaseName(handle: string): string {
   return `peerwall-${handle.toLowerCase()}`;
@@ -62,13 +74,16 @@ export function databaseName(handle: string): string {
 
 export function openDatabase(handle: string, factory?: IDBFactory): Promise<Database> {
   const open = () =>
-    openDB<PeerwallDB>(databaseName(handle), 1, {
-      upgrade(db) {
-        db.createObjectStore("identity", { keyPath: "id" });
-        db.createObjectStore("friends", { keyPath: "handle" });
-        db.createObjectStore("events", { keyPath: "id" }).createIndex("wall", "wall");
-        db.createObjectStore("outbox", { keyPath: "id" });
-        db.createObjectStore("meta", { keyPath: "key" });
+    openDB<PeerwallDB>(databaseName(handle), 2, {
+      upgrade(db, oldVersion) {
+        if (oldVersion < 1) {
+          db.createObjectStore("identity", { keyPath: "id" });
+          db.createObjectStore("friends", { keyPath: "handle" });
+          db.createObjectStore("events", { keyPath: "id" }).createIndex("wall", "wall");
+          db.createObjectStore("outbox", { keyPath: "id" });
+          db.createObjectStore("meta", { keyPath: "key" });
+        }
+        if (oldVersion < 2) db.createObjectStore("blobs", { keyPath: "hash" });
       },
     });
   if (!factory) return open();

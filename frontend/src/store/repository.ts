@@ -1,5 +1,7 @@
 // The local store behind one small interface: what the sync engine reads and writes.
+import { fromBase64Url, toBase64Url } from "../crypto/encoding";
 import type {
+  BlobRecord,
   Database,
   FriendRecord,
   IdentityRecord,
@@ -18,6 +20,14 @@ export interface Backup {
   events: StoredEvent[];
   outbox: OutboxRecord[];
   meta: MetaRecord[];
+  /** Photos, their bytes in base64url. */
+  blobs?: { hash: string; mime: string; mine: boolean; data: string }[];
+}
+
+export interface StorageUse {
+  mine: number;
+  cached: number;
+  count: number;
 }
 
 const STRICT = { durability: "strict" } as const;
@@ -87,16 +97,77 @@ export class Repository {
     await Promise.all([tx.store.put({ key, value }), tx.done]);
   }
 
+  async blob(hash: string): Promise<BlobRecord | undefined> {
+    return this.db.get("blobs", hash);
+  }
+
+  async hasBlob(hash: string): Promise<boolean> {
+    return (await this.db.getKey("blobs", hash)) !== undefined;
+  }
+
+  /** Stores a blob; the caller has verified that ``bytes`` hash to ``hash``. */
+  async saveBlob(record: BlobRecord): Promise<void> {
+    const tx = this.db.transaction("blobs", "readwrite", STRICT);
+    const existing = await tx.store.get(record.hash);
+    // Mine stays mine: a friend's copy of my photo arriving later must not make it freeable.
+    await Promise.all([tx.store.put({ ...record, mine: record.mine || (existing?.mine ?? false) }), tx.done]);
+  }
+
+  async storageUse(): Promise<StorageUse> {
+    const use: StorageUse = { mine: 0, cached: 0, count: 0 };
+    let cursor = await this.db.transaction("blobs").store.openCursor();
+    while (cursor) {
+      use.count++;
+      if (cursor.value.mine) use.mine += cursor.value.size;
+      else use.cached += cursor.value.size;
+      cursor = await cursor.continue();
+    }
+    return use;
+  }
+
+  /** Deletes friends' cached photos (never mine); returns the bytes freed. */
+  async freeCachedBlobs(): Promise<number> {
+    const tx = this.db.transaction("blobs", "readwrite", STRICT);
+    let freed = 0;
+    let cursor = await tx.store.openCursor();
+    while (cursor) {
+      if (!cursor.value.mine) {
+        freed += cursor.value.size;
+        await cursor.delete();
+      }
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return freed;
+  }
+
   async exportAll(handle: string, now: number = Date.now()): Promise<Backup> {
-    const tx = this.db.transaction(["identity", "friends", "events", "outbox", "meta"], "readonly");
-    const [identity, friends, events, outbox, meta] = await Promise.all([
+    const tx = this.db.transaction(["identity", "friends", "events", "outbox", "meta", "blobs"], "readonly");
+    const [identity, friends, events, outbox, meta, blobs] = await Promise.all([
       tx.objectStore("identity").get("me"),
       tx.objectStore("friends").getAll(),
       tx.objectStore("events").getAll(),
       tx.objectStore("outbox").getAll(),
       tx.objectStore("meta").getAll(),
+      tx.objectStore("blobs").getAll(),
     ]);
-    return { format: "peerwall-backup", version: 1, handle, exportedAt: now, identity: identity ?? null, friends, events, outbox, meta };
+    return {
+      format: "peerwall-backup",
+      version: 1,
+      handle,
+      exportedAt: now,
+      identity: identity ?? null,
+      friends,
+      events,
+      outbox,
+      meta,
+      blobs: blobs.map((b) => ({ hash: b.hash, mime: b.mime, mine: b.mine, data: toBase64Url(b.bytes) })),
+    };
+  }
+
+  /** The blobs of a backup, decoded; the caller verifies each against its hash. */
+  static backupBlobs(backup: Backup): { hash: string; mime: string; mine: boolean; bytes: ArrayBuffer }[] {
+    return (backup.blobs ?? []).map((b) => ({ hash: b.hash, mime: b.mime, mine: b.mine, bytes: fromBase64Url(b.data).buffer }));
   }
 
   /**

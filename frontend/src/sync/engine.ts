@@ -12,12 +12,15 @@ import {
   isHandle,
   type Kind,
   type LikeBody,
+  type PhotoRef,
+  type PostBody,
   type SignedEvent,
   stripSeq,
   verifyEvent,
   type WallEvent,
 } from "./events";
 import { batchEvents, type Frame, MAX_FRAME_BYTES, PROTOCOL_VERSION, parseFrame } from "./frames";
+import type { BlobPort, PhotoNeed } from "./blobPort";
 import type { Link, Transport } from "./transport";
 import { buildWall, mayDelete, type PostView } from "./wall";
 
@@ -58,6 +61,8 @@ export interface EngineOptions {
   repo: Repository;
   transport: Transport;
   lookup: HandleLookup;
+  /** Where photo traffic goes (media/exchange.ts); without it, photos are neither fetched nor served. */
+  blobs?: BlobPort;
   now?: () => number;
   log?: (message: string) => void;
 }
@@ -96,6 +101,7 @@ export class Engine {
   private readonly repo: Repository;
   private readonly transport: Transport;
   private readonly lookup: HandleLookup;
+  private readonly blobs?: BlobPort;
   private readonly now: () => number;
   private readonly logger: (message: string) => void;
 
@@ -107,6 +113,8 @@ export class Engine {
   private onlineHandles = new Set<string>();
   private retry = new Map<string, { attempt: number; timer?: ReturnType<typeof setTimeout> }>();
   private maxSeq = new Map<string, number>();
+  /** Each photo hash, and the posts that show it. */
+  private photoPosts = new Map<string, Set<string>>();
   private writes = new Serial();
   private listeners = new Set<() => void>();
   private wallCache = new Map<string, { version: number; posts: PostView[] }>();
@@ -122,6 +130,7 @@ export class Engine {
     this.repo = options.repo;
     this.transport = options.transport;
     this.lookup = options.lookup;
+    this.blobs = options.blobs;
     this.now = options.now ?? Date.now;
     this.logger = options.log ?? ((message) => console.warn(`[peerwall] ${message}`));
   }
@@ -147,6 +156,15 @@ export class Engine {
 
   private remember(event: WallEvent): void {
     this.eventsById.set(event.id, event);
+    if (event.kind === "post") {
+      for (const photo of (event.body as PostBody).photos ?? []) {
+        for (const hash of [photo.full, photo.thumb]) {
+          let posts = this.photoPosts.get(hash);
+          if (!posts) this.photoPosts.set(hash, (posts = new Set()));
+          posts.add(event.id);
+        }
+      }
+    }
     if (event.seq !== undefined && event.seq > (this.maxSeq.get(event.wall) ?? 0)) this.maxSeq.set(event.wall, event.seq);
   }
 
@@ -157,6 +175,7 @@ export class Engine {
       unavailable: (handle) => this.onUnavailable(handle),
       broker: (online) => this.onBroker(online),
     });
+    this.needPhotos(this.eventsById.values());
     this.keepalive = setInterval(() => {
       const quiet = this.now() - KEEPALIVE_MS;
       for (const session of this.sessions.values()) if (session.lastHeard < quiet) this.probe(session);
@@ -182,6 +201,16 @@ export class Engine {
   private changed(): void {
     this.version++;
     for (const listener of this.listeners) listener();
+  }
+
+  /** Something the views show changed outside the engine (a photo's progress). */
+  notifyChanged(): void {
+    this.changed();
+  }
+
+  /** Records a dropped frame or message from a peer, with the reason. */
+  reportDrop(from: string, reason: string): void {
+    this.drop(from, reason);
   }
 
   private drop(from: string, reason: string): void {
@@ -263,6 +292,56 @@ export class Engine {
     return this.outboxById.has(id);
   }
 
+  // --- photos -------------------------------------------------------------------------
+
+  /** Who can send me this photo: the owners of the walls it is on, and its authors. */
+  photoSources(hash: string): string[] {
+    const sources = new Set<string>();
+    for (const id of this.photoPosts.get(hash) ?? []) {
+      const event = this.eventsById.get(id);
+      if (!event) continue;
+      for (const who of [event.wall, event.author]) if (who !== this.me && this.isFriend(who)) sources.add(who);
+    }
+    return [...sources];
+  }
+
+  /** May a friend have this photo from me? If it is on my wall, or in a post I wrote. */
+  mayServe(hash: string, peer: string): boolean {
+    if (!this.isFriend(peer)) return false;
+    for (const id of this.photoPosts.get(hash) ?? []) {
+      const event = this.eventsById.get(id);
+      if (event && (event.wall === this.me || event.author === this.me)) return true;
+    }
+    return false;
+  }
+
+  /** The open link to a friend whose key is proven, for blob traffic. */
+  trustedLink(peer: string): Link | undefined {
+    const session = this.sessions.get(peer);
+    return session?.trusted ? session.link : undefined;
+  }
+
+  /** Thumbnails of every post I hold; full images too of posts on my wall, which I serve. */
+  private photoNeeds(events: Iterable<WallEvent>): PhotoNeed[] {
+    const needs: PhotoNeed[] = [];
+    for (const event of events) {
+      if (event.kind !== "post") continue;
+      for (const photo of (event.body as PostBody).photos ?? []) {
+        const sources = this.photoSources(photo.thumb);
+        if (!sources.length) continue;
+        needs.push({ hash: photo.thumb, sources });
+        if (event.wall === this.me) needs.push({ hash: photo.full, sources });
+      }
+    }
+    return needs;
+  }
+
+  private needPhotos(events: Iterable<WallEvent>): void {
+    if (!this.blobs) return;
+    const needs = this.photoNeeds(events);
+    if (needs.length) this.blobs.need(needs);
+  }
+
   // --- commands from the UI ----------------------------------------------------------
 
   /** Sends a friend request; resolves to a sentence for the person, or throws one. */
@@ -335,7 +414,7 @@ export class Engine {
     if (session?.proven) this.trust(session);
   }
 
-  post(wall: string, text: string, photos?: string[]): Promise<SignedEvent> {
+  post(wall: string, text: string, photos?: PhotoRef[]): Promise<SignedEvent> {
     const body = photos?.length ? { text, photos } : { text };
     return this.write(wall, "post", body);
   }
@@ -411,6 +490,7 @@ export class Engine {
       this.remember(stored);
       this.changed();
       this.broadcast(stored);
+      if (stored.author !== this.me) this.needPhotos([stored]);
       return stored;
     });
   }
@@ -493,6 +573,10 @@ export class Engine {
 
   private onUnavailable(handle: string): void {
     this.onlineHandles.delete(handle);
+    // PeerJS made a link for the failed dial and never closes it: drop it, or the retry's
+    // dial() would find a session for this handle and do nothing.
+    const session = this.sessions.get(handle);
+    if (session && !session.proven) this.closeSession(handle, session);
     this.scheduleRetry(handle);
   }
 
@@ -573,11 +657,21 @@ export class Engine {
       session.lastHeard = this.now();
       void session.inbox.run(() => this.onFrame(session, raw));
     };
+    link.onBinary = (message) => {
+      session.lastHeard = this.now();
+      // In the same queue as frames: a blob's chunks follow its blob-info, in order.
+      void session.inbox.run(async () => {
+        if (!session.trusted) return this.drop(peer, "binary data from someone who is not a trusted friend");
+        await this.blobs?.onChunk(peer, message);
+      });
+    };
+    link.onDrain = () => this.blobs?.onDrain(peer);
     link.onClose = () => {
       if (this.sessions.get(peer) === session) {
         this.sessions.delete(peer);
         clearTimeout(session.timer);
         clearTimeout(session.probing);
+        if (session.trusted) this.blobs?.onGone(peer);
         this.changed();
         this.scheduleRetry(peer);
       }
@@ -586,6 +680,8 @@ export class Engine {
       if (!session.proven) {
         this.drop(peer, "no proof of identity in time");
         this.closeSession(peer, session);
+        // A dial that went unanswered (the broker says "unavailable" only once in a while): try again.
+        this.scheduleRetry(peer);
       }
     }, PROOF_TIMEOUT_MS);
   }
@@ -597,6 +693,7 @@ export class Engine {
     clearTimeout(session.timer);
     clearTimeout(session.probing);
     session.link.close();
+    if (session.trusted) this.blobs?.onGone(handle);
     this.changed();
   }
 
@@ -637,6 +734,10 @@ export class Engine {
           return await this.onAck(session, frame.id, frame.seq);
         case "nack":
           return await this.onNack(session, frame.id, frame.reason);
+        case "blob-get":
+        case "blob-info":
+        case "blob-none":
+          return await this.blobs?.onFrame(peer, frame);
       }
     } catch (error) {
       this.drop(peer, `error handling ${frame.t}: ${error instanceof Error ? error.message : String(error)}`);
@@ -700,6 +801,7 @@ export class Engine {
       const event = this.eventsById.get(item.id);
       if (item.to === peer && event) session.link.send({ t: "deliver", event: stripSeq(event) });
     }
+    this.blobs?.onTrusted(peer);
     this.changed();
   }
 
@@ -793,6 +895,7 @@ export class Engine {
       for (const e of accepted) this.remember(e);
       for (const id of delivered) this.outboxById.delete(id);
       this.changed();
+      this.needPhotos(accepted);
     }
     // A live event beyond what I hold means I missed some: catch up from my cursor.
     if (upto === null && events[0]?.seq !== undefined && events[0].seq > before + 1) {

@@ -4,7 +4,18 @@ import { type Identity, sign, verify } from "../crypto/identity";
 
 export type Kind = "post" | "comment" | "like" | "delete";
 
-export interface PostBody { text: string; photos?: string[] }
+/** A photo on a post: the event carries the hashes, never the bytes. */
+export interface PhotoRef {
+  /** The downscaled image (long side at most 2048 px). */
+  full: string;
+  /** A small preview, fetched at once by everyone who syncs the post. */
+  thumb: string;
+  mime: "image/jpeg" | "image/png" | "image/webp" | "image/gif";
+  w: number;
+  h: number;
+}
+
+export interface PostBody { text: string; photos?: PhotoRef[] }
 export interface CommentBody { post: string; text: string }
 export interface LikeBody { target: string; on: boolean }
 export interface DeleteBody { target: string }
@@ -29,6 +40,7 @@ export const LIMITS = {
   postText: 5000,
   commentText: 2000,
   photos: 10,
+  photoSide: 4096,
   idLength: 64,
   handleLength: 15,
   /** Far above any honest event, well below a data channel message. */
@@ -68,6 +80,25 @@ export async function createEvent(
   return { ...unsigned, sig: await sign(identity, signedContent(unsigned)) };
 }
 
+const PHOTO_TYPES = new Set(["image/jpeg", "image/png", "image/webp", "image/gif"]);
+
+function isPhotoRef(value: unknown): value is PhotoRef {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const p = value as Record<string, unknown>;
+  const side = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= LIMITS.photoSide;
+  return (
+    Object.keys(p).every((k) => ["full", "thumb", "mime", "w", "h"].includes(k)) &&
+    typeof p.full === "string" &&
+    HASH_RE.test(p.full) &&
+    typeof p.thumb === "string" &&
+    HASH_RE.test(p.thumb) &&
+    typeof p.mime === "string" &&
+    PHOTO_TYPES.has(p.mime) &&
+    side(p.w) &&
+    side(p.h)
+  );
+}
+
 function isText(value: unknown, max: number): value is string {
   return typeof value === "string" && value.length <= max;
 }
@@ -81,7 +112,7 @@ function checkBody(kind: Kind, body: Record<string, unknown>): string | null {
       if (!isText(body.text, LIMITS.postText)) return "post text missing or too long";
       if (body.photos !== undefined) {
         if (!Array.isArray(body.photos) || body.photos.length > LIMITS.photos) return "bad photo list";
-        if (!body.photos.every((h) => typeof h === "string" && HASH_RE.test(h))) return "bad photo hash";
+        if (!body.photos.every(isPhotoRef)) return "bad photo";
       }
       if (!body.text.trim() && !(Array.isArray(body.photos) && body.photos.length)) return "empty post";
       return null;

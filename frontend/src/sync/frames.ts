@@ -20,10 +20,19 @@ export type Frame =
   | { t: "deliver"; event: SignedEvent }
   | { t: "ack"; id: string; seq: number }
   | { t: "nack"; id: string; reason: string }
+  | { t: "blob-get"; hash: string; from: number }
+  | { t: "blob-info"; hash: string; size: number; mime: string }
+  | { t: "blob-none"; hash: string; reason: string }
   | { t: "ping"; n: number }
   | { t: "pong"; n: number };
 
 const KEY_RE = /^[A-Za-z0-9_-]{43}$/;
+const PHOTO_MIME = /^image\/(jpeg|png|webp|gif)$/;
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+function isHash(value: unknown): value is string {
+  return typeof value === "string" && HASH_RE.test(value);
+}
 const NONCE_RE = /^[A-Za-z0-9_-]{16,64}$/;
 const SIG_RE = /^[A-Za-z0-9_-]{86}$/;
 
@@ -108,6 +117,18 @@ export function parseFrame(raw: unknown, now: number = Date.now()): Parsed {
       return isId(f.id) && isSeq(f.seq) && f.seq > 0
         ? { ok: true, frame: { t: "ack", id: f.id, seq: f.seq } }
         : fail("malformed ack");
+    case "blob-get":
+      return isHash(f.hash) && isSeq(f.from)
+        ? { ok: true, frame: { t: "blob-get", hash: f.hash, from: f.from } }
+        : fail("malformed blob-get");
+    case "blob-info":
+      return isHash(f.hash) && isSeq(f.size) && typeof f.mime === "string" && PHOTO_MIME.test(f.mime)
+        ? { ok: true, frame: { t: "blob-info", hash: f.hash, size: f.size, mime: f.mime } }
+        : fail("malformed blob-info");
+    case "blob-none":
+      return isHash(f.hash) && typeof f.reason === "string"
+        ? { ok: true, frame: { t: "blob-none", hash: f.hash, reason: f.reason.slice(0, 200) } }
+        : fail("malformed blob-none");
     case "ping":
     case "pong":
       return isSeq(f.n) ? { ok: true, frame: { t: f.t, n: f.n } } : fail(`malformed ${f.t}`);
