@@ -7,7 +7,7 @@ FRONTEND := frontend
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install build migrate check-tools lint typecheck test-python test-js test-e2e test-fast clean
+.PHONY: run test install build collectstatic migrate check-tools lint typecheck test-python test-js test-e2e test-fast clean
 
 run: install build migrate
 	@echo "Peerwall is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
@@ -34,12 +34,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $@
 
-$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package.json
-	cd $(FRONTEND) && npm install --no-audit --no-fund
+# The same commands as deploy/Dockerfile's (tests/test_deploy.py keeps them so).
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund
 	@touch $@
 
 build: install
-	cd $(FRONTEND) && npm run --silent build
+	cd $(FRONTEND) && npm run build
+
+# What the production image serves: hashed, compressed static files (DEBUG=0, WhiteNoise).
+collectstatic: build
+	DEBUG=0 SECRET_KEY=build-only-not-a-secret $(PY) manage.py collectstatic --noinput
 
 migrate: install
 	$(PY) manage.py migrate --noinput

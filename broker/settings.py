@@ -176,11 +176,17 @@ SIGNALING_MAX_FRAME_BYTES = env_int("SIGNALING_MAX_FRAME_BYTES", 64 * 1024)
 SIGNALING_FRAMES_PER_SECOND = env_int("SIGNALING_FRAMES_PER_SECOND", 50)
 SIGNALING_FRAME_BURST = env_int("SIGNALING_FRAME_BURST", 200)
 
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "broker.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain"}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }

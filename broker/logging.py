@@ -1,0 +1,22 @@
+"""One JSON object per log line (LOG_FORMAT=json), for log collectors.
+
+Only the logger, level and message: Peerwall's own messages carry no content, and no client
+addresses are logged (daphne's access log stays off).
+"""
+
+import json
+import logging
+from datetime import UTC, datetime
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
