@@ -175,6 +175,9 @@ TURN_CREDENTIAL_TTL = env_int("TURN_CREDENTIAL_TTL", 6 * 3600)
 SIGNALING_MAX_FRAME_BYTES = env_int("SIGNALING_MAX_FRAME_BYTES", 64 * 1024)
 SIGNALING_FRAMES_PER_SECOND = env_int("SIGNALING_FRAMES_PER_SECOND", 50)
 SIGNALING_FRAME_BURST = env_int("SIGNALING_FRAME_BURST", 200)
+# With Redis: how long a server process's record of a connection outlives its last refresh
+# (a crashed process's connections vanish after this long).
+SIGNALING_PRESENCE_TTL = env_int("SIGNALING_PRESENCE_TTL", 60)
 
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")
 LOGGING = {

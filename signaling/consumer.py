@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
 from signaling import protocol
+from signaling.directory import directory_for, refresh_seconds
 from signaling.limits import TokenBucket
 from signaling.ownership import may_claim, route_key
 from signaling.presence import Notice, presence_text
@@ -67,15 +68,19 @@ class PeerConsumer(AsyncWebsocketConsumer):
         self.expired: dict[str, float] = {}
         self.last_limit_error = 0.0
 
+        self.directory = directory_for(self.channel_layer, presence)
+        self.refreshed = time.monotonic()
+
         displaced = switchboard.attach(self.key, self)
         self.attached = True
         if displaced is not None:
             await displaced.displace(TAKEN_OVER)
+        previous = await self.directory.claim(self.key, self.channel_name, self.peer_id)
+        if previous is not None:
+            # The handle was connected to another server process: that connection closes.
+            await self.channel_layer.send(previous, {"type": "peer.takeover", "channel": self.channel_name})
+        # Log-out and account deletion reach every connection of the handle through this group.
         await self.channel_layer.group_add(handle_group(self.key), self.channel_name)
-        # Connections of the same handle in other server processes close when they hear this.
-        await self.channel_layer.group_send(
-            handle_group(self.key), {"type": "peer.takeover", "channel": self.channel_name}
-        )
         await self.send(text_data=protocol.open_text())
 
     def _refusal(self) -> str | None:
@@ -103,16 +108,29 @@ class PeerConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         if self.attached:
-            self.attached = False
-            switchboard.detach(self.key, self)
-            await self._tell(presence.leave(self.key))
-            await self.channel_layer.group_discard(handle_group(self.key), self.channel_name)
+            await self._detach()
+
+    async def _detach(self) -> None:
+        self.attached = False
+        switchboard.detach(self.key, self)
+        await self._tell(await self.directory.leave(self.key, self.channel_name, self.peer_id))
+        await self.channel_layer.group_discard(handle_group(self.key), self.channel_name)
 
     async def _tell(self, notices: list[Notice]) -> None:
         for to_key, about, online in notices:
-            target = switchboard.lookup(to_key)
-            if target is not None:
-                await target.deliver(presence_text(about, online))
+            await self._send_to(to_key, presence_text(about, online))
+
+    async def _send_to(self, key: str, text: str) -> bool:
+        """Delivers ``text`` to the connection holding ``key``, in this process or another."""
+        target = switchboard.lookup(key)
+        if target is not None:
+            return await target.deliver(text)
+        if self.directory.shared:
+            location = await self.directory.locate(key)
+            if location is not None:
+                await self.channel_layer.send(location.channel, {"type": "peer.frame", "text": text})
+                return True
+        return False
 
     # --- frames from the client -------------------------------------------------------
 
@@ -122,6 +140,10 @@ class PeerConsumer(AsyncWebsocketConsumer):
         if not self.bucket.take():
             await self._limit_error()
             return
+        now = time.monotonic()
+        if now - self.refreshed > refresh_seconds():
+            self.refreshed = now
+            await self.directory.refresh(self.key, self.channel_name, self.peer_id)
         try:
             frame = protocol.parse_client_frame(
                 text_data if text_data is not None else bytes_data, settings.SIGNALING_MAX_FRAME_BYTES
@@ -132,7 +154,7 @@ class PeerConsumer(AsyncWebsocketConsumer):
         if frame.type == protocol.HEARTBEAT:
             return  # daphne's WebSocket pings find dead connections; nothing to do here
         if frame.type == protocol.WATCH:
-            await self._tell(presence.watch(self.key, self.peer_id, frame.payload))
+            await self._tell(await self.directory.watch(self.key, self.peer_id, frame.payload))
             return
         if frame.dst is None:  # a legacy LEAVE without dst: the client is going away
             await self.close()
@@ -141,8 +163,7 @@ class PeerConsumer(AsyncWebsocketConsumer):
 
     async def _route(self, frame: protocol.ClientFrame, dst: str) -> None:
         dst_key = route_key(dst)
-        target = switchboard.lookup(dst_key)
-        if target is not None and await target.deliver(protocol.relay_text(frame, self.peer_id)):
+        if await self._send_to(dst_key, protocol.relay_text(frame, self.peer_id)):
             return
         if frame.type in protocol.NOTICE_TYPES:
             return
@@ -183,14 +204,16 @@ class PeerConsumer(AsyncWebsocketConsumer):
     async def displace(self, reason: str, code: int = CLOSE_TAKEN_OVER) -> None:
         if not self.attached:
             return
-        self.attached = False
-        switchboard.detach(self.key, self)
-        await self._tell(presence.leave(self.key))
-        await self.channel_layer.group_discard(handle_group(self.key), self.channel_name)
+        await self._detach()
         await self.send(text_data=protocol.error_text(reason))
         await self.close(code=code)
 
     # --- channel layer events ----------------------------------------------------------
+
+    async def peer_frame(self, event):
+        """A frame for my client relayed from a connection in another server process."""
+        if self.attached and isinstance(event.get("text"), str):
+            await self.send(text_data=event["text"])
 
     async def peer_takeover(self, event):
         if event.get("channel") != self.channel_name:

@@ -1,0 +1,212 @@
+"""Two daphne processes sharing the real Redis and PostgreSQL relay to each other.
+
+Clients on each process (real WebSockets, sessions made by the real sign-up page) exchange
+PeerJS frames, hear EXPIRE for handles connected nowhere, hear presence across processes, and
+one connection per handle holds across processes. A killed process leaves no ghosts once its
+entries expire.
+"""
+
+import asyncio
+import http.cookiejar
+import json
+import re
+import secrets
+import signal
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+import websockets
+
+from tests.e2e.harness import LiveServer
+from tests.services import need
+
+pytestmark = pytest.mark.services
+PASSWORD = "correct horse battery staple"
+PRESENCE_TTL = 3
+
+
+@pytest.fixture(scope="module")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database on the configured server, dropped afterwards."""
+    url = need("DATABASE_URL", "PostgreSQL")
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.skip(f"DATABASE_URL is not PostgreSQL ({url.split(':', 1)[0]})")
+    name = f"peerwall_scale_{secrets.token_hex(4)}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urllib.parse.urlsplit(url)
+    try:
+        yield urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def servers(pg_database, tmp_path_factory) -> Iterator[list[LiveServer]]:
+    redis_url = need("REDIS_URL", "Redis")
+    env = {"DATABASE_URL": pg_database, "REDIS_URL": redis_url, "SIGNALING_PRESENCE_TTL": str(PRESENCE_TTL)}
+    started: list[LiveServer] = []
+    try:
+        for name in ("a", "b"):
+            started.append(LiveServer.start(tmp_path_factory.mktemp(f"server-{name}"), env=env))
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+@dataclass
+class Account:
+    handle: str
+    cookie: str
+
+
+def sign_up(server: LiveServer, name: str) -> Account:
+    """Signs up through the real page (CSRF and all); returns the session cookie."""
+    handle = f"{name}_{secrets.token_hex(3)}"
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), urllib.request.ProxyHandler({}))
+    page = opener.open(f"{server.url}/accounts/signup/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": handle, "password1": PASSWORD, "password2": PASSWORD}
+    ).encode()
+    landed = opener.open(f"{server.url}/accounts/signup/", data=form, timeout=10)
+    assert landed.url.endswith("/app/"), landed.url
+    session = next(c.value for c in jar if c.name == "sessionid")
+    return Account(handle, f"sessionid={session}")
+
+
+async def connect(server: LiveServer, account: Account):
+    ws_url = server.url.replace("http://", "ws://") + f"/peerjs?key=peerjs&id={account.handle}&token=t"
+    ws = await websockets.connect(
+        ws_url, additional_headers={"Cookie": account.cookie, "Origin": server.url}, proxy=None
+    )
+    assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "OPEN"}
+    return ws
+
+
+async def receive(ws, seconds: float = 5.0) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), seconds))
+
+
+async def nothing(ws, seconds: float = 0.5) -> bool:
+    try:
+        await asyncio.wait_for(ws.recv(), seconds)
+    except TimeoutError:
+        return True
+    return False
+
+
+def offer(dst: str, n: int = 1) -> str:
+    return json.dumps({"type": "OFFER", "dst": dst, "payload": {"connectionId": f"dc_{n}", "sdp": {"type": "offer"}}})
+
+
+def test_frames_cross_processes_with_src_stamped(servers):
+    a, b = servers
+    alice, bob = sign_up(a, "alice"), sign_up(b, "bob")
+
+    async def scenario():
+        wa, wb = await connect(a, alice), await connect(b, bob)
+        await wa.send(offer(bob.handle))
+        got = await receive(wb)
+        assert got["type"] == "OFFER" and got["src"] == alice.handle and got["dst"] == bob.handle
+        answer = {"type": "ANSWER", "dst": alice.handle, "src": "mallory", "payload": {"connectionId": "dc_1"}}
+        await wb.send(json.dumps(answer))
+        assert (await receive(wa))["src"] == bob.handle
+        await wa.close()
+        await wb.close()
+
+    asyncio.run(scenario())
+
+
+def test_expire_for_a_handle_connected_to_no_process(servers):
+    a, b = servers
+    alice, carol = sign_up(a, "alice"), sign_up(b, "carol")
+
+    async def scenario():
+        wa = await connect(a, alice)
+        await wa.send(offer(carol.handle))
+        assert await receive(wa, 2) == {"type": "EXPIRE", "src": carol.handle, "dst": alice.handle}
+        await wa.close()
+
+    asyncio.run(scenario())
+
+
+def test_one_connection_per_handle_across_processes(servers):
+    a, b = servers
+    alice, bob = sign_up(a, "alice"), sign_up(a, "bob")
+
+    async def scenario():
+        first = await connect(a, alice)
+        second = await connect(b, alice)  # the same handle on the other process takes over
+        error = await receive(first)
+        assert error["type"] == "ERROR" and "taken over" in error["payload"]["msg"]
+        await asyncio.wait_for(first.wait_closed(), 5)
+        assert first.close_code == 4002
+        wb = await connect(a, bob)
+        await wb.send(offer(alice.handle))
+        assert (await receive(second))["src"] == bob.handle
+        for ws in (second, wb):
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_presence_between_friends_across_processes(servers):
+    a, b = servers
+    alice, bob, mallory = sign_up(a, "alice"), sign_up(b, "bob"), sign_up(b, "mallory")
+
+    async def scenario():
+        wa, wb, wm = await connect(a, alice), await connect(b, bob), await connect(b, mallory)
+        await wm.send(json.dumps({"type": "WATCH", "payload": {"handles": [alice.handle]}}))
+        await wa.send(json.dumps({"type": "WATCH", "payload": {"handles": [bob.handle]}}))
+        assert await nothing(wa)
+        await wb.send(json.dumps({"type": "WATCH", "payload": {"handles": [alice.handle]}}))
+        assert (await receive(wa))["payload"] == {"handle": bob.handle, "online": True}
+        assert (await receive(wb))["payload"] == {"handle": alice.handle, "online": True}
+        await wb.close()
+        assert (await receive(wa))["payload"] == {"handle": bob.handle, "online": False}
+        assert await nothing(wm)  # a stranger who watches alice learns nothing
+        await wa.close()
+        await wm.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_killed_process_leaves_no_ghosts(pg_database, tmp_path):
+    redis_url = need("REDIS_URL", "Redis")
+    env = {"DATABASE_URL": pg_database, "REDIS_URL": redis_url, "SIGNALING_PRESENCE_TTL": str(PRESENCE_TTL)}
+    with LiveServer.start(tmp_path / "steady", env=env) as steady:
+        doomed = LiveServer.start(tmp_path / "doomed", env=env)
+        alice, bob = sign_up(steady, "alice"), sign_up(steady, "bob")
+
+        async def scenario():
+            wa = await connect(steady, alice)
+            wb = await connect(doomed, bob)
+            doomed.process.send_signal(signal.SIGKILL)
+            doomed.process.wait(timeout=10)
+            # Until bob's entry expires, frames for him go to a dead process; then EXPIRE.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + PRESENCE_TTL + 5
+            n = 0
+            while loop.time() < deadline:
+                n += 1
+                await wa.send(offer(bob.handle, n))
+                try:
+                    frame = await receive(wa, 0.5)
+                except TimeoutError:
+                    continue
+                assert frame == {"type": "EXPIRE", "src": bob.handle, "dst": alice.handle}
+                break
+            else:
+                pytest.fail("bob's ghost never expired")
+            await wa.close()
+            await wb.close()
+
+        asyncio.run(scenario())
