@@ -167,20 +167,22 @@ class PeerConsumer(AsyncWebsocketConsumer):
             return
         if frame.type in protocol.NOTICE_TYPES:
             return
-        await self._expire(dst, dst_key)
+        connection_id = frame.payload.get("connectionId", "") if isinstance(frame.payload, dict) else ""
+        await self._expire(dst, f"{dst_key} {connection_id}")
 
-    async def _expire(self, dst: str, dst_key: str) -> None:
-        """Tells the sender its peer is not here, once per peer in a few seconds.
+    async def _expire(self, dst: str, attempt: str) -> None:
+        """Tells the sender its peer is not here, once per connection attempt.
 
-        An offer is followed by a burst of candidates; one EXPIRE is enough for the client to
-        report ``peer-unavailable``, and more would only repeat it.
+        An offer is followed by a burst of candidates with the same connection id; one EXPIRE is
+        enough for the client to report ``peer-unavailable``. A new attempt (a new id) gets its
+        own answer at once, so a client that retries soon is never left waiting.
         """
         now = time.monotonic()
-        if self.expired.get(dst_key, 0.0) > now:
+        if self.expired.get(attempt, 0.0) > now:
             return
         if len(self.expired) >= MAX_EXPIRE_MEMORY:
             self.expired = {k: t for k, t in self.expired.items() if t > now}
-        self.expired[dst_key] = now + EXPIRE_REPEAT_SECONDS
+        self.expired[attempt] = now + EXPIRE_REPEAT_SECONDS
         await self.send(text_data=protocol.expire_text(dst, self.peer_id))
 
     async def _limit_error(self) -> None:

@@ -34,6 +34,8 @@ CLIENT_TYPES = NEGOTIATION_TYPES | NOTICE_TYPES | {HEARTBEAT, WATCH}
 MAX_WATCHED = 1000
 
 MAX_CONNECTION_ID_LENGTH = 128
+# The serializations the PeerJS client knows (see _check_offer).
+SERIALIZATIONS = frozenset({"raw", "json", "binary", "binary-utf8"})
 # How deeply a payload's objects and arrays may nest. Far below Python's recursion limit, so a
 # payload that json.loads accepted can always be re-encoded by json.dumps in relay_text.
 MAX_PAYLOAD_DEPTH = 100
@@ -121,9 +123,22 @@ def parse_client_frame(text: object, max_bytes: int) -> ClientFrame:
         connection_id = payload.get("connectionId")
         if not isinstance(connection_id, str) or not 0 < len(connection_id) <= MAX_CONNECTION_ID_LENGTH:
             raise FrameError(f"{kind} frame lacks a valid 'payload.connectionId'.")
+        if kind == OFFER:
+            _check_offer(payload)
     if _nests_deeper_than(payload, MAX_PAYLOAD_DEPTH):
         raise FrameError(f"{kind} frame's payload nests deeper than {MAX_PAYLOAD_DEPTH} levels.")
     return ClientFrame(kind, dst, payload)
+
+
+def _check_offer(payload: dict) -> None:
+    """A data OFFER must name a serialization the recipient's PeerJS client has.
+
+    The client builds the connection with ``serializers[payload.serialization]``: any other name
+    (or "constructor") throws, uncaught, in the recipient's page. Other types it only logs.
+    """
+    if payload.get("type") == "data" and payload.get("serialization") not in SERIALIZATIONS:
+        names = ", ".join(sorted(SERIALIZATIONS))
+        raise FrameError(f"OFFER frame's 'payload.serialization' must be one of {names}.")
 
 
 def _watch_list(payload: object) -> frozenset[str]:

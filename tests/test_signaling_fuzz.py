@@ -41,6 +41,8 @@ NEGOTIATION = {"OFFER", "ANSWER", "CANDIDATE"}
 NOTICES = {"LEAVE", "EXPIRE"}
 CLIENT_TYPES = NEGOTIATION | NOTICES | {"HEARTBEAT"}
 MAX_PAYLOAD_DEPTH = 100
+# The serializations the PeerJS client has; a data OFFER naming another would throw in bob's page.
+SERIALIZATIONS = {"raw", "json", "binary", "binary-utf8"}
 
 
 def strict_json(text: str) -> Any:
@@ -103,6 +105,8 @@ def outcome(frame: str | bytes) -> Outcome:
         connection_id = payload.get("connectionId") if isinstance(payload, dict) else None
         if not isinstance(connection_id, str) or not 0 < len(connection_id) <= 128:
             return Outcome("error")
+        if kind == "OFFER" and payload.get("type") == "data" and payload.get("serialization") not in SERIALIZATIONS:
+            return Outcome("error")
     if depth(payload) > MAX_PAYLOAD_DEPTH:
         return Outcome("error")
     key = dst.lower()
@@ -113,7 +117,8 @@ def outcome(frame: str | bytes) -> Outcome:
         return Outcome("relay", key, relayed)
     if kind in NOTICES:
         return Outcome("silent")
-    return Outcome("expire", key, dst)
+    connection_id = payload.get("connectionId", "") if isinstance(payload, dict) else ""
+    return Outcome("expire", f"{key} {connection_id}", dst)
 
 
 @dataclass
@@ -139,7 +144,8 @@ def expected(frames: list[str | bytes]) -> Expected:
         elif result.kind == "relay":
             (bob if result.to == "bob" else alice).append(result.frame)
         elif result.kind == "expire" and result.to not in expired:
-            # One EXPIRE per absent peer: an example runs far quicker than its 5 s memory.
+            # One EXPIRE per connection attempt (absent peer and connection id): an example runs
+            # far quicker than the server's 5 s memory of it.
             expired.add(result.to)
             alice.append({"type": "EXPIRE", "src": result.frame, "dst": "alice"})
     return Expected(alice, bob, False, sent)

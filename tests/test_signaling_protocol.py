@@ -354,6 +354,28 @@ async def test_offer_then_candidates_to_offline_dst_yield_exactly_one_expire(cha
     assert await nothing(alice)
 
 
+async def test_a_new_connection_attempt_to_an_offline_peer_is_answered_at_once(sockets):
+    """A client that retries soon (a new connection id) hears EXPIRE again, not silence."""
+    alice = await sockets.attach(await sockets.login("alice"), "alice")
+    await send(alice, offer(dst="carol", connection_id="dc_1"))
+    assert await receive(alice) == {"type": "EXPIRE", "src": "carol", "dst": "alice"}
+    await send(alice, offer(dst="carol", connection_id="dc_2"))
+    assert await receive(alice) == {"type": "EXPIRE", "src": "carol", "dst": "alice"}
+
+
+@pytest.mark.parametrize("serialization", ["evil", "constructor", None])
+async def test_offer_naming_a_serialization_peerjs_lacks_is_refused(sockets, serialization):
+    """PeerJS builds the callee's connection from serializers[payload.serialization]: an unknown
+    name would throw in the callee's page, so such an OFFER never leaves the broker."""
+    alice, bob = await pair(sockets)
+    bad = offer()
+    bad["payload"]["serialization"] = serialization
+    await send(alice, bad)
+    error = await receive(alice)
+    assert error["type"] == "ERROR" and "serialization" in error["payload"]["msg"]
+    assert await nothing(bob)
+
+
 @pytest.mark.parametrize("kind", ["LEAVE", "EXPIRE"])
 async def test_notice_to_offline_dst_yields_no_expire(channel_layer_backend, sockets, kind):
     alice = await sockets.attach(await sockets.login("alice"), "alice")
