@@ -25,7 +25,7 @@ import socket
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import PEERJS_CLIENT, TIMEOUT_MS, User
+from tests.e2e.harness import PEERJS_CLIENT, TIMEOUT_MS, User
 
 # The address scripts/in-netns gives the namespace's veth end; see shared/reference/browser-testing.md.
 NAMESPACE_ADDRESS = "10.213.0.1"

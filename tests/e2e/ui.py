@@ -1,0 +1,174 @@
+"""Driving Peerwall's app the way a person does, through the accessible names of its UI contract.
+
+The friends panel appears twice on wall and feed routes (the page's main view is the wall, the
+panel is a sidebar), so everything about friends goes through ``#/friends``, where it is the page.
+A wall's posts are found inside the region its heading names (``@owner``).
+
+"Offline" for a user means all their pages are closed (their browser context, cookies and
+IndexedDB stay); "online" again means a new page on /app/.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.harness import TIMEOUT_MS, User
+
+# Generous but bounded: how long anything that travels between two browsers may take.
+PEER_MS = 30_000
+
+
+# --- pages and routes -----------------------------------------------------------------------
+
+
+def app_url(base_url: str, route: str = "/") -> str:
+    return f"{base_url}/app/#{route}"
+
+
+def connection_status(page: Page) -> Locator:
+    return page.get_by_role("navigation", name="Peerwall").get_by_role("status")
+
+
+def expect_online(page: Page, timeout: int = PEER_MS) -> None:
+    """The app's connection to the broker says "Online"."""
+    expect(connection_status(page)).to_have_text("Online", timeout=timeout)
+
+
+def go(page: Page, route: str) -> None:
+    """Moves the app to a hash route (``/``, ``/feed``, ``/friends``, ``/settings``, ``/wall/<h>``)
+    without reloading the page, and waits until the route's view is shown."""
+    page.evaluate("(route) => { location.hash = route; }", route)
+    if route in ("/", ""):
+        heading: str | re.Pattern[str] = re.compile(r"^@")
+    elif route == "/feed":
+        heading = "News feed"
+    elif route == "/friends":
+        heading = "Friends"
+    elif route == "/settings":
+        heading = "Settings"
+    elif route.startswith("/wall/"):
+        heading = f"@{route.removeprefix('/wall/')}"
+    else:
+        raise ValueError(f"not a Peerwall route: {route!r}")
+    expect(page.get_by_role("heading", level=1, name=heading, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+
+
+def go_offline(user: User) -> None:
+    """Closes every page of the user's browser context: the app is gone, its data stays."""
+    for page in list(user.context.pages):
+        page.close()
+
+
+def come_online(user: User, base_url: str, route: str = "/") -> Page:
+    """Opens a new page on /app/ in the user's context (their data is there): they are back."""
+    page = user.context.new_page()
+    page.goto(app_url(base_url, route))
+    user.page = page
+    expect_online(page)
+    return page
+
+
+# --- friends ---------------------------------------------------------------------------------
+
+
+def friends_panel(page: Page) -> Locator:
+    """The friends panel as the page (route ``#/friends``); call ``go(page, "/friends")`` first."""
+    return page.get_by_role("region", name="Friends", exact=True)
+
+
+def add_friend(page: Page, handle: str) -> None:
+    go(page, "/friends")
+    panel = friends_panel(page)
+    panel.get_by_role("textbox", name="Friend's handle").fill(handle)
+    panel.get_by_role("button", name="Add friend").click()
+    expect(outgoing_request(page, handle)).to_be_visible()
+
+
+def outgoing_request(page: Page, handle: str) -> Locator:
+    return friends_panel(page).locator("li").filter(has_text=f"@{handle} — waiting for them to accept")
+
+
+def incoming_request(page: Page, handle: str) -> Locator:
+    return (
+        friends_panel(page)
+        .locator("li")
+        .filter(has_text=f"@{handle}")
+        .filter(has=page.get_by_role("button", name="Accept", exact=True))
+    )
+
+
+def accept_request(page: Page, handle: str, timeout: int = PEER_MS) -> None:
+    go(page, "/friends")
+    request = incoming_request(page, handle)
+    expect(request).to_be_visible(timeout=timeout)
+    request.get_by_role("button", name="Accept", exact=True).click()
+
+
+def friend_row(page: Page, handle: str) -> Locator:
+    """The list item of a friend: a link named exactly ``@handle``, then "online" or "offline"."""
+    return friends_panel(page).locator("li").filter(has=page.get_by_role("link", name=f"@{handle}", exact=True))
+
+
+def expect_friend(page: Page, handle: str, online: bool = True, timeout: int = PEER_MS) -> None:
+    """``@handle`` is a friend shown as online (and, when online, with the link between us up)."""
+    go(page, "/friends")
+    row = friend_row(page, handle)
+    expect(row).to_be_visible(timeout=timeout)
+    expect(row).to_contain_text(
+        re.compile(rf"@{re.escape(handle)}\s*{'online' if online else 'offline'}"), timeout=timeout
+    )
+    if online:
+        # "online, connecting…" while the broker says online but our data connection is not up yet.
+        expect(row.get_by_title("online, connecting…")).to_have_count(0, timeout=timeout)
+
+
+def befriend(a: User, b: User) -> None:
+    """``a`` asks ``b``, who is online and accepts; both then see each other online and connected."""
+    add_friend(a.page, b.handle)
+    accept_request(b.page, a.handle)
+    expect_friend(b.page, a.handle)
+    expect_friend(a.page, b.handle)
+
+
+# --- walls -----------------------------------------------------------------------------------
+
+
+def wall(page: Page, owner: str) -> Locator:
+    """The wall region of ``@owner`` (its heading names it)."""
+    return page.get_by_role("region", name=f"@{owner}", exact=True)
+
+
+def open_wall(page: Page, owner: str, me: str | None = None) -> Locator:
+    go(page, "/" if owner == me else f"/wall/{owner}")
+    return wall(page, owner)
+
+
+def post(page: Page, owner: str, text: str) -> Locator:
+    """Writes ``text`` on ``@owner``'s wall (shown now) and returns its article."""
+    region = wall(page, owner)
+    region.get_by_role("textbox", name="New post").fill(text)
+    region.get_by_role("button", name="Post", exact=True).click()
+    article = post_article(page, owner, text)
+    expect(article).to_be_visible()
+    expect(region.get_by_role("textbox", name="New post")).to_have_value("")
+    return article
+
+
+def post_article(page: Page, owner: str, text: str) -> Locator:
+    return wall(page, owner).locator("article").filter(has_text=text)
+
+
+def comment(article: Locator, text: str) -> None:
+    box = article.get_by_role("textbox", name="Comment")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("")
+    expect(article.locator("li").filter(has_text=text)).to_be_visible()
+
+
+def confirm(scope: Locator, action: str, yes: str) -> None:
+    """Clicks ``action`` (e.g. "Delete"), then the in-place confirmation ``yes`` ("Yes, delete")."""
+    scope.get_by_role("button", name=action, exact=True).click()
+    scope.get_by_role("button", name=yes, exact=True).click()
