@@ -15,6 +15,8 @@ const options = {
   legalComments: "none",
   logLevel: "info",
   metafile: true,
+  // PeerJS needs only the browser's name from webrtc-adapter (see src/net/webrtcAdapterShim.ts).
+  alias: { "webrtc-adapter": "./src/net/webrtcAdapterShim.ts" },
 };
 
 if (watch) {

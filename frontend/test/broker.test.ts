@@ -40,3 +40,20 @@ describe("loadIceServers", () => {
     await expect(loadIceServers(respond(401, { error: "Log in first." }))).rejects.toThrow("HTTP 401");
   });
 });
+
+describe("the webrtc-adapter stand-in", () => {
+  it("names the browsers PeerJS supports as webrtc-adapter does", async () => {
+    const { detectBrowser } = await import("../src/net/webrtcAdapterShim");
+    expect(
+      detectBrowser("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36", false),
+    ).toEqual({ browser: "chrome", version: 156 });
+    expect(detectBrowser("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", false)).toEqual({
+      browser: "firefox",
+      version: 128,
+    });
+    expect(
+      detectBrowser("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", true),
+    ).toEqual({ browser: "safari", version: 605 });
+    expect(detectBrowser("curl/8.0", false)).toEqual({ browser: null, version: null });
+  });
+});

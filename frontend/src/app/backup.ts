@@ -30,7 +30,10 @@ export function parseBackup(text: string, handle: string): Backup {
       : null;
   const outbox = b.outbox.filter((o) => typeof o?.id === "string" && typeof o.to === "string");
   const meta = b.meta.filter((m) => typeof m?.key === "string");
-  return { ...(b as Backup), identity, events, friends, outbox, meta };
+  const blobs = (Array.isArray(b.blobs) ? b.blobs : []).filter(
+    (x) => /^[0-9a-f]{64}$/.test(x?.hash) && typeof x.mime === "string" && typeof x.data === "string",
+  );
+  return { ...(b as Backup), identity, events, friends, outbox, meta, blobs };
 }
 
 export function backupFileName(handle: string, now = new Date()): string {

@@ -2,6 +2,8 @@
 // engine and the views, wired together. Nothing else knows all of them.
 import { render } from "preact";
 import { generateIdentity, loadIdentity } from "../crypto/identity";
+import { BlobExchange } from "../media/exchange";
+import { sha256Hex } from "../media/hash";
 import { PeerjsTransport } from "../net/peerjsTransport";
 import type { BrokerState } from "../sync/transport";
 import { openDatabase } from "../store/db";
@@ -34,7 +36,21 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
   const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
   const connection = new Observable<BrokerState>({ kind: "connecting" });
   const transport = new PeerjsTransport(me, (state) => connection.set(state));
-  const engine = await Engine.open({ me, identity: await loadIdentity(stored), repo, transport, lookup: lookupHandle });
+  const photos = new BlobExchange(repo);
+  const engine = await Engine.open({
+    me,
+    identity: await loadIdentity(stored),
+    repo,
+    transport,
+    lookup: lookupHandle,
+    blobs: photos,
+  });
+  photos.attach({
+    link: (peer) => engine.trustedLink(peer),
+    mayServe: (hash, peer) => engine.mayServe(hash, peer),
+    changed: () => engine.notifyChanged(),
+    log: (from, reason) => engine.reportDrop(from, reason),
+  });
   engine.start();
   transport.start();
 
@@ -46,6 +62,11 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
     async importFile(file: File): Promise<string> {
       const parsed = parseBackup(await file.text(), me);
       const added = await repo.importAll(parsed);
+      // Photos come back only if their bytes still match their names.
+      for (const blob of Repository.backupBlobs(parsed)) {
+        if ((await sha256Hex(blob.bytes)) !== blob.hash || (await repo.hasBlob(blob.hash))) continue;
+        await repo.saveBlob({ ...blob, size: blob.bytes.byteLength, storedAt: Date.now() });
+      }
       // The engine and identity are rebuilt from the store, as on any load.
       setTimeout(() => location.reload(), 1500);
       return `Imported ${added.events} events and ${added.friends} friends. Reloading…`;
@@ -64,7 +85,20 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
     );
   });
 
-  render(<App engine={engine} connection={connection} persisted={persisted} backup={backup} />, mount);
+  const storage = {
+    use: () => repo.storageUse(),
+    freeCached: async () => {
+      const n = await repo.freeCachedBlobs();
+      photos.forgetCached();
+      engine.notifyChanged();
+      return n;
+    },
+  };
+
+  render(
+    <App engine={engine} photos={photos} storage={storage} connection={connection} persisted={persisted} backup={backup} />,
+    mount,
+  );
 }
 
 async function main(me: string, mount: HTMLElement): Promise<void> {

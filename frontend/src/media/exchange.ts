@@ -16,8 +16,10 @@ export interface BlobLink {
 
 /** Far above a downscaled photo; refuses absurd announcements before allocating anything. */
 export const MAX_BLOB_BYTES = 32 * 1024 * 1024;
-/** The sender pauses while more than this waits in the channel's buffer. */
-const HIGH_WATER = 4 * 1024 * 1024;
+/** The sender pauses while more than this waits in the channel's buffer (it resumes when the
+ * link says the buffer drained below its low-water mark, 1 MiB). */
+const HIGH_WATER = 2 * 1024 * 1024;
+const PROGRESS_MS = 100;
 const MAX_ATTEMPTS = 3;
 const NOT_YET = "not here yet";
 const MAX_NOT_YET = 10;
@@ -139,6 +141,7 @@ export class BlobExchange implements BlobPort {
     if (want.from && want.assembly)
       return { state: "fetching", from: want.from, received: want.assembly.received, size: want.assembly.size };
     if (want.from) return { state: "fetching", from: want.from, received: 0, size: 0 };
+    if (!want.sources.length) return { state: "waiting", reason: "none of your friends who have it is connected" };
     const names = want.sources.map((s) => `@${s}`).join(" or ");
     return { state: "waiting", reason: `${names} ${want.sources.length > 1 ? "are" : "is"} offline` };
   }
@@ -149,6 +152,17 @@ export class BlobExchange implements BlobPort {
 
   need(photos: PhotoNeed[]): void {
     for (const photo of photos) void this.want(photo.hash, photo.sources);
+  }
+
+  /** Tries a failed blob again from the start, as if it had never been asked for. */
+  async retry(hash: string, sources: string[]): Promise<void> {
+    const want = this.wants.get(hash);
+    if (want) {
+      want.attempts = 0;
+      want.failed = undefined;
+      want.assembly = undefined;
+    }
+    await this.want(hash, sources);
   }
 
   /** Fetches a blob from the first of ``sources`` that is connected, unless I have it. */
@@ -314,16 +328,26 @@ export class BlobExchange implements BlobPort {
         const key = `${peer} ${record.hash}`;
         const upload: Upload = { peer, hash: record.hash, sent: from, size: bytes.length };
         this.sending.set(key, upload);
+        let handed = from;
         let last = 0;
-        for (const message of chunksOf(record.hash, bytes, from)) {
-          if (link.buffered > HIGH_WATER) await new Promise<void>((resolve) => this.drained.set(peer, resolve));
-          if (this.host.link(peer) !== link || !link.sendBinary(message)) break;
-          upload.sent += message.byteLength - HEADER_BYTES;
+        // What has really left: handed to the channel, less what still waits in its buffer.
+        const report = (force = false) => {
+          upload.sent = Math.max(from, handed - link.buffered);
           const now = Date.now();
-          if (now - last > 100) {
+          if (force || now - last > PROGRESS_MS) {
             last = now;
             this.host.changed();
           }
+        };
+        for (const message of chunksOf(record.hash, bytes, from)) {
+          if (link.buffered > HIGH_WATER) await new Promise<void>((resolve) => this.drained.set(peer, resolve));
+          if (this.host.link(peer) !== link || !link.sendBinary(message)) break;
+          handed += message.byteLength - HEADER_BYTES;
+          report();
+        }
+        while (link.buffered > 0 && this.host.link(peer) === link) {
+          await new Promise((resolve) => setTimeout(resolve, PROGRESS_MS));
+          report(true);
         }
         this.sending.delete(key);
         this.host.changed();

@@ -27,8 +27,8 @@ class PeerLink implements Link {
       channel.addEventListener("bufferedamountlow", () => this.onDrain());
       this.onOpen();
     });
-    // We dial with "raw": frames are JSON text, blob chunks binary, on one ordered channel. A
-    // peer that dialed with another serialization hands us objects, which are checked alike.
+    // Links are "raw": frames are JSON text, blob chunks binary, on one ordered channel.
+    // (PeerjsTransport refuses incoming connections of any other serialization.)
     conn.on("data", (data) => {
       if (typeof data === "string") {
         let frame: unknown = data;
@@ -59,7 +59,7 @@ class PeerLink implements Link {
   }
 
   send(frame: unknown): boolean {
-    return this.write(this.conn.serialization === "raw" ? JSON.stringify(frame) : frame);
+    return this.write(JSON.stringify(frame));
   }
 
   sendBinary(message: ArrayBuffer): boolean {
@@ -194,8 +194,14 @@ export class PeerjsTransport implements Transport {
       if (typeof handle === "string" && typeof online === "boolean") this.handlers?.presence(handle, online);
     });
     peer.on("connection", (conn) => {
-      if (peer === this.peer) this.handlers?.link(new PeerLink(conn, false));
-      else conn.close();
+      // Only Peerwall's own kind of link: PeerJS's other serializations parse what the other
+      // side sends, and throw in this page on malformed input.
+      if (peer !== this.peer || conn.serialization !== "raw") {
+        if (peer === this.peer) console.warn(`[peerwall] refused a ${conn.serialization} connection from @${conn.peer}`);
+        conn.close();
+        return;
+      }
+      this.handlers?.link(new PeerLink(conn, false));
     });
     peer.on("disconnected", () => {
       if (peer !== this.peer) return;

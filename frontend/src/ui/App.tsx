@@ -6,13 +6,17 @@ import { FeedView } from "./FeedView";
 import { FriendsPanel } from "./FriendsPanel";
 import { Nav } from "./Nav";
 import type { Route } from "./route";
-import { type Backup, Settings } from "./Settings";
+import { type Backup, type PhotoStorage, Settings } from "./Settings";
 import { type Connection, useEngine } from "./useEngine";
+import type { Photos } from "./usePhoto";
 import { useRoute } from "./useRoute";
 import { WallView } from "./WallView";
 
 export interface AppProps {
   engine: Engine;
+  /** The photo exchange (the app's BlobExchange): stored photos, fetching, sending. */
+  photos: Photos;
+  storage: PhotoStorage;
   connection: Connection;
   persisted: boolean;
   backup: Backup;
@@ -31,7 +35,7 @@ function titleOf(route: Route): string {
   }
 }
 
-export function App({ engine, connection, persisted, backup }: AppProps) {
+export function App({ engine, photos, storage, connection, persisted, backup }: AppProps) {
   const version = useEngine(engine);
   const parsed = useRoute(engine.me);
   const friends = engine.friends();
@@ -55,10 +59,10 @@ export function App({ engine, connection, persisted, backup }: AppProps) {
       <Announcer engine={engine} version={version} />
       <div class={`pw-layout${withSide ? " with-side" : ""}`}>
         <div class="pw-main">
-          {route.name === "wall" && <WallView key={route.handle} engine={engine} handle={route.handle} />}
-          {route.name === "feed" && <FeedView engine={engine} />}
+          {route.name === "wall" && <WallView key={route.handle} engine={engine} photos={photos} handle={route.handle} />}
+          {route.name === "feed" && <FeedView engine={engine} photos={photos} />}
           {route.name === "friends" && <FriendsPanel engine={engine} asPage />}
-          {route.name === "settings" && <Settings engine={engine} persisted={persisted} backup={backup} />}
+          {route.name === "settings" && <Settings engine={engine} photos={photos} storage={storage} persisted={persisted} backup={backup} />}
         </div>
         {withSide && (
           <aside class="pw-side">

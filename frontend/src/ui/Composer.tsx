@@ -1,31 +1,116 @@
 // The composer: "New post", "Post", "Add photo". Ctrl/Cmd+Enter posts.
-import { useId, useRef, useState } from "preact/hooks";
-import { LIMITS } from "../sync/events";
+// Chosen photos show at once and are prepared in the background; posting stores them (durably,
+// as mine) and then writes the post that names them.
+import { useEffect, useId, useRef, useState } from "preact/hooks";
+import { photoProblem, type PreparedPhoto, preparePhoto } from "../media/image";
 import type { Engine } from "../sync/engine";
+import { LIMITS, type PhotoRef } from "../sync/events";
 import { Avatar } from "./Handle";
 import { Icon } from "./icons";
-import { PhotoButton, PhotoPreviews } from "./PhotoPicker";
-import { useCommand } from "./useCommand";
-import { remaining } from "./words";
+import { type Chosen, PhotoButton, PhotoPreviews } from "./PhotoPicker";
+import { messageOf, useCommand } from "./useCommand";
+import type { Photos } from "./usePhoto";
+import { plural, remaining } from "./words";
 
-export function Composer({ engine, wall }: { engine: Engine; wall: string }) {
+let nextId = 1;
+
+export function Composer({ engine, photos, wall }: { engine: Engine; photos: Photos; wall: string }) {
   const [text, setText] = useState("");
-  const [photos, setPhotos] = useState<File[]>([]);
+  const [chosen, setChosen] = useState<Chosen[]>([]);
+  const [problems, setProblems] = useState<string[]>([]);
   const command = useCommand();
   const box = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  // The latest list for event handlers, and each photo's preparation (null when it failed).
+  const current = useRef<Chosen[]>([]);
+  current.current = chosen;
+  const jobs = useRef(new Map<number, Promise<PreparedPhoto | null>>());
+  const alive = useRef(true);
   const id = useId();
   const mine = wall === engine.me;
   const left = remaining(text.length, LIMITS.postText, 500);
-  const canPost = text.trim().length > 0 && (left === null || left >= 0) && !command.busy;
+  const ready = chosen.filter((c) => c.prepared).length;
+  const preparing = chosen.length - ready;
+  const canPost = (text.trim().length > 0 || ready > 0) && (left === null || left >= 0) && !command.busy;
+
+  useEffect(
+    () => () => {
+      alive.current = false;
+      for (const c of current.current) URL.revokeObjectURL(c.preview);
+    },
+    [],
+  );
+
+  const drop = (ids: number[]) => {
+    const gone = new Set(ids);
+    for (const c of current.current) if (gone.has(c.id)) URL.revokeObjectURL(c.preview);
+    for (const i of ids) jobs.current.delete(i);
+    setChosen((list) => list.filter((c) => !gone.has(c.id)));
+  };
+
+  const pick = (files: File[]) => {
+    const said: string[] = [];
+    const added: Chosen[] = [];
+    let room = LIMITS.photos - current.current.length;
+    let skipped = 0;
+    for (const file of files) {
+      const problem = photoProblem(file);
+      if (problem) {
+        said.push(problem);
+        continue;
+      }
+      if (room <= 0) {
+        skipped++;
+        continue;
+      }
+      room--;
+      const item: Chosen = { id: nextId++, file, preview: URL.createObjectURL(file) };
+      added.push(item);
+      const job = preparePhoto(file).then(
+        (prepared) => {
+          if (alive.current) setChosen((list) => list.map((c) => (c.id === item.id ? { ...c, prepared } : c)));
+          return prepared;
+        },
+        (error: unknown) => {
+          if (alive.current && jobs.current.has(item.id)) {
+            drop([item.id]);
+            setProblems((now) => [...now, messageOf(error)]);
+          }
+          return null;
+        },
+      );
+      jobs.current.set(item.id, job);
+    }
+    if (skipped) {
+      said.push(`A post can have at most ${LIMITS.photos} photos; ${plural(skipped, "photo")} ${skipped === 1 ? "was" : "were"} left out.`);
+    }
+    setProblems(said);
+    if (added.length) setChosen((list) => [...list, ...added]);
+  };
 
   const submit = async () => {
     if (!canPost) return;
     const posted = text;
-    const ok = await command.run(() => engine.post(wall, posted));
-    if (ok) {
-      // Whatever was typed while it was being posted stays.
+    const taken = current.current;
+    const ok = await command.run(async () => {
+      // Photos still being prepared are waited for; one that failed has said why and is left out.
+      const prepared = (await Promise.all(taken.map((c) => jobs.current.get(c.id) ?? null))).filter(
+        (p): p is PreparedPhoto => p !== null,
+      );
+      if (!posted.trim() && !prepared.length) throw new Error("There is nothing left to post.");
+      const refs: PhotoRef[] = [];
+      for (const p of prepared) {
+        const full = await photos.storeMine(p.full.bytes, p.full.mime);
+        const thumb = await photos.storeMine(p.thumb.bytes, p.thumb.mime);
+        refs.push({ full, thumb, mime: p.full.mime, w: p.full.w, h: p.full.h });
+      }
+      await engine.post(wall, posted, refs.length ? refs : undefined);
+    });
+    if (ok && alive.current) {
+      // Whatever was typed or chosen while it was being posted stays.
       setText((now) => (now === posted ? "" : now));
-      setPhotos([]);
+      drop(taken.map((c) => c.id));
+      setProblems([]);
       box.current?.focus();
     }
   };
@@ -62,15 +147,35 @@ export function Composer({ engine, wall }: { engine: Engine; wall: string }) {
           }}
         />
       </div>
-      <PhotoPreviews files={photos} onRemove={(i) => setPhotos(photos.filter((_, j) => j !== i))} />
+      <PhotoPreviews
+        chosen={chosen}
+        disabled={command.busy}
+        onRemove={(which) => {
+          drop([which]);
+          setProblems([]);
+          fileInput.current?.focus();
+        }}
+      />
+      {problems.length > 0 && (
+        <div class="error composer-problems" role="alert">
+          {problems.map((p, i) => (
+            <p key={i}>{p}</p>
+          ))}
+        </div>
+      )}
       {command.error && (
         <p class="error" role="alert">
           {command.error}
         </p>
       )}
       <div class="composer-bar">
-        <PhotoButton id={`${id}-photo`} onPick={(files) => setPhotos([...photos, ...files].slice(0, LIMITS.photos))} />
+        <PhotoButton id={`${id}-photo`} inputRef={fileInput} onPick={pick} />
         <span class="composer-end">
+          {preparing > 0 && (
+            <span class="counter" role="status">
+              Preparing {plural(preparing, "photo")}…
+            </span>
+          )}
           {left !== null && (
             <span id={`${id}-count`} class={`counter${left < 0 ? " over" : ""}`} aria-live="polite">
               {left < 0 ? `${-left} characters too many` : `${left} characters left`}

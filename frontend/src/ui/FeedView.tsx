@@ -2,8 +2,9 @@
 import { useEffect } from "preact/hooks";
 import type { Engine } from "../sync/engine";
 import { PostCard } from "./PostCard";
+import type { Photos } from "./usePhoto";
 
-export function FeedView({ engine }: { engine: Engine }) {
+export function FeedView({ engine, photos }: { engine: Engine; photos: Photos }) {
   const items = engine.feed();
 
   // The feed shows everything, so everything shown is read.
@@ -26,7 +27,7 @@ export function FeedView({ engine }: { engine: Engine }) {
       ) : (
         <div class="posts">
           {items.map(({ post }) => (
-            <PostCard key={post.event.id} engine={engine} post={post} showWall />
+            <PostCard key={post.event.id} engine={engine} photos={photos} post={post} showWall />
           ))}
         </div>
       )}

@@ -1,4 +1,5 @@
-// One post as an <article>: author, text (as text, never HTML), time, delivery, likes, comments.
+// One post as an <article>: author, text (as text, never HTML), photos, time, delivery, likes, comments.
+import { useState } from "preact/hooks";
 import type { Engine } from "../sync/engine";
 import type { PostView } from "../sync/wall";
 import { CommentForm } from "./CommentForm";
@@ -7,22 +8,28 @@ import { ConfirmButton } from "./ConfirmButton";
 import { Delivery } from "./Delivery";
 import { Avatar, Handle } from "./Handle";
 import { LikeButton } from "./LikeButton";
+import { Lightbox } from "./Lightbox";
+import { PhotoGrid } from "./PhotoGrid";
 import { RelativeTime } from "./RelativeTime";
+import { Uploads } from "./Uploads";
+import type { Photos } from "./usePhoto";
 
 interface Props {
   engine: Engine;
+  photos: Photos;
   post: PostView;
   /** Say "on @wall's wall" when someone else wrote it there (the feed). */
   showWall?: boolean;
 }
 
-export function PostCard({ engine, post, showWall = false }: Props) {
+export function PostCard({ engine, photos, post, showWall = false }: Props) {
   const { event, pending, comments } = post;
   const me = engine.me;
   const wall = event.wall;
   const seen = (h: string) => h === me || engine.isFriend(h);
   const canDelete = event.author === me || wall === me;
-  const photos = event.body.photos?.length ?? 0;
+  const refs = event.body.photos ?? [];
+  const [open, setOpen] = useState<number | null>(null);
   return (
     <article class="post">
       <header class="post-head">
@@ -54,7 +61,11 @@ export function PostCard({ engine, post, showWall = false }: Props) {
         )}
       </header>
       {event.body.text && <p class="text post-text">{event.body.text}</p>}
-      {photos > 0 && <p class="help">{photos === 1 ? "A photo" : `${photos} photos`} (photos arrive in the next release).</p>}
+      {refs.length > 0 && <PhotoGrid engine={engine} photos={photos} refs={refs} author={event.author} onOpen={setOpen} />}
+      {refs.length > 0 && <Uploads photos={photos} refs={refs} />}
+      {open !== null && refs.length > 0 && (
+        <Lightbox engine={engine} photos={photos} refs={refs} author={event.author} start={open} onClose={() => setOpen(null)} />
+      )}
       <div class="post-bar">
         <LikeButton engine={engine} wall={wall} post={post} />
       </div>

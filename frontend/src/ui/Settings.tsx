@@ -1,22 +1,35 @@
 // Settings: backup (export, import), keys and safety numbers, storage, the outbox, the account.
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Engine, FriendView } from "../sync/engine";
+import { ConfirmButton } from "./ConfirmButton";
 import { useSafetyNumber } from "./safety";
+import { Uploads } from "./Uploads";
 import { useCommand } from "./useCommand";
-import { outboxSentence } from "./words";
+import type { Photos } from "./usePhoto";
+import { freedWords, outboxSentence, storageWords } from "./words";
 
 export interface Backup {
   exportFile(): Promise<{ blob: Blob; name: string }>;
   importFile(file: File): Promise<string>;
 }
 
+/** What photos take in this browser, and freeing what friends' photos take. */
+export interface PhotoStorage {
+  /** Bytes of my own photos and of friends' photos kept here. */
+  use(): Promise<{ mine: number; cached: number; count: number }>;
+  /** Deletes friends' photos kept here (never mine); resolves to the bytes freed. */
+  freeCached(): Promise<number>;
+}
+
 interface Props {
   engine: Engine;
+  photos: Photos;
+  storage: PhotoStorage;
   persisted: boolean;
   backup: Backup;
 }
 
-export function Settings({ engine, persisted, backup }: Props) {
+export function Settings({ engine, photos, storage, persisted, backup }: Props) {
   const friends = engine.friends().filter((f) => f.state === "accepted");
   const pending = engine.pendingCount();
   return (
@@ -40,6 +53,8 @@ export function Settings({ engine, persisted, backup }: Props) {
           <p class="warning">Your browser may clear this data under storage pressure; keep a backup.</p>
         )}
         <p>{outboxSentence(pending)}</p>
+        <PhotoSpace storage={storage} />
+        <Uploads photos={photos} />
       </div>
 
       <div class="card-block settings-card">
@@ -164,6 +179,50 @@ function BackupCard({ backup }: { backup: Backup }) {
           {command.error}
         </p>
       )}
+    </div>
+  );
+}
+
+function PhotoSpace({ storage }: { storage: PhotoStorage }) {
+  const [use, setUse] = useState<{ mine: number; cached: number } | null>(null);
+  const [said, setSaid] = useState("");
+  const [failed, setFailed] = useState("");
+
+  const refresh = async () => {
+    try {
+      setUse(await storage.use());
+      setFailed("");
+    } catch {
+      setFailed("Could not measure the space photos take.");
+    }
+  };
+  useEffect(() => {
+    void refresh();
+  }, [storage]);
+
+  return (
+    <div class="photo-space">
+      <h3>Photos</h3>
+      <p class="storage-use">{use ? storageWords(use) : failed || "Measuring…"}</p>
+      <p class="help">
+        Free space removes the photos of friends that this browser keeps; your own photos are never removed, because your
+        friends fetch them from you.
+      </p>
+      <ConfirmButton
+        label="Free space"
+        question="Remove friends' photos from this browser?"
+        confirm="Yes, free space"
+        class="button quiet small"
+        onConfirm={async () => {
+          setSaid("");
+          const freed = await storage.freeCached();
+          setSaid(freedWords(freed));
+          await refresh();
+        }}
+      />
+      <p class="said ok" role="status">
+        {said}
+      </p>
     </div>
   );
 }

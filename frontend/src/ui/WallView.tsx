@@ -5,8 +5,9 @@ import { Composer } from "./Composer";
 import { Avatar } from "./Handle";
 import { PostCard } from "./PostCard";
 import { Presence } from "./Presence";
+import type { Photos } from "./usePhoto";
 
-export function WallView({ engine, handle }: { engine: Engine; handle: string }) {
+export function WallView({ engine, photos, handle }: { engine: Engine; photos: Photos; handle: string }) {
   const me = engine.me;
   const mine = handle === me;
   const friend: FriendView | undefined = mine ? undefined : engine.friends().find((f) => f.handle === handle);
@@ -32,12 +33,12 @@ export function WallView({ engine, handle }: { engine: Engine; handle: string })
         </div>
       </header>
       {!visible && <NotFriend handle={handle} friend={friend} />}
-      {visible && <Composer engine={engine} wall={handle} />}
+      {visible && <Composer engine={engine} photos={photos} wall={handle} />}
       {visible && posts.length === 0 && <EmptyWall handle={handle} mine={mine} online={friend?.online ?? false} />}
       {posts.length > 0 && (
         <div class="posts">
           {posts.map((post) => (
-            <PostCard key={post.event.id} engine={engine} post={post} />
+            <PostCard key={post.event.id} engine={engine} photos={photos} post={post} />
           ))}
         </div>
       )}

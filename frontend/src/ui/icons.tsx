@@ -12,6 +12,9 @@ const PATHS = {
   send: "M22 2 11 13M22 2l-7 20-4-9-9-4z",
   alert: "M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0zM12 9v4M12 17h.01",
   x: "M18 6 6 18M6 6l12 12",
+  left: "M15 18 9 12l6-6",
+  right: "m9 18 6-6-6-6",
+  image: "M5 3h14a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zM8.5 10a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3zM21 15l-5-5L5 21",
 } as const;
 
 export type IconName = keyof typeof PATHS;

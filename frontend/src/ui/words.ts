@@ -51,3 +51,56 @@ export function remaining(length: number, limit: number, warnAt: number): number
   const left = limit - length;
   return left <= warnAt ? left : null;
 }
+
+/** A size for people: "340 KB", "12.3 MB". */
+export function sizeWords(bytes: number): string {
+  const mb = bytes / 1024 / 1024;
+  if (bytes <= 0) return "0 MB";
+  if (mb < 0.1) return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  return `${mb.toFixed(1)} MB`;
+}
+
+/** How far along a transfer is, 0–100, rounded down (100 only when it is all there). */
+export function percent(done: number, size: number): number {
+  if (size <= 0) return 0;
+  return Math.max(0, Math.min(100, Math.floor((done / size) * 100)));
+}
+
+/** "Photo 2 of 3", or "Photo" when it is the only one. */
+export function photoName(index: number, count: number): string {
+  return count > 1 ? `Photo ${index + 1} of ${count}` : "Photo";
+}
+
+/** The alt text of a photo on a post: "Photo 1 of 3 by @bob". */
+export function photoAlt(index: number, count: number, author: string): string {
+  return `Photo ${index + 1} of ${count} by @${author}`;
+}
+
+/** "Loading full size… 1.2 of 3.4 MB" (or without figures before the size is known). */
+export function fullSizeWords(received: number, size: number): string {
+  if (size <= 0) return "Loading full size…";
+  const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+  return `Loading full size… ${mb(received)} of ${mb(size)} MB`;
+}
+
+/** "Sending photo 2 of 3 to @bob"; a thumbnail is a "preview". */
+export function uploadLabel(peer: string, index: number, count: number, preview: boolean): string {
+  const which = count > 1 ? `photo ${index + 1} of ${count}` : "photo";
+  return `Sending ${which}${preview ? " (preview)" : ""} to @${peer}`;
+}
+
+/** "Sending photo 2 of 3 to @bob — 40%". */
+export function uploadWords(peer: string, index: number, count: number, preview: boolean, sent: number, size: number): string {
+  return `${uploadLabel(peer, index, count, preview)} — ${percent(sent, size)}%`;
+}
+
+/** Settings: what photos take in this browser. */
+export function storageWords(use: { mine: number; cached: number }): string {
+  return `Your photos: ${sizeWords(use.mine)} · Friends' photos kept here: ${sizeWords(use.cached)}`;
+}
+
+/** Settings: what "Free space" did. */
+export function freedWords(bytes: number): string {
+  if (bytes <= 0) return "There was nothing to free: no friends' photos are kept here.";
+  return `Freed ${sizeWords(bytes)}. Friends' photos will be fetched again when you look at them.`;
+}
