@@ -2,7 +2,7 @@
 import type { Engine } from "../sync/engine";
 import type { CommentView } from "../sync/wall";
 import { ConfirmButton } from "./ConfirmButton";
-import { Avatar, Handle } from "./Handle";
+import { Avatar, Handle, NamedBy } from "./Handle";
 import { Delivery } from "./Delivery";
 import { RelativeTime } from "./RelativeTime";
 
@@ -10,12 +10,14 @@ export function CommentItem({ engine, wall, comment }: { engine: Engine; wall: s
   const { event, pending } = comment;
   const me = engine.me;
   const canRemove = event.author === me || wall === me;
+  const known = event.author === me || engine.isFriend(event.author);
   return (
     <li class="comment">
       <Avatar handle={event.author} size="small" />
       <div class="comment-body">
         <div class="bubble">
-          <Handle handle={event.author} linked={event.author === me || engine.isFriend(event.author)} class="who" />
+          <Handle handle={event.author} linked={known} class="who" />
+          <NamedBy author={event.author} wall={wall} known={known} />
           <p class="text">{event.body.text}</p>
         </div>
         <div class="meta">

@@ -23,3 +23,17 @@ export function Avatar({ handle, size }: { handle: string; size?: "small" | "lar
     </span>
   );
 }
+
+/**
+ * After the name of someone I do not know: only the wall's owner vouches that they are who the
+ * name says (the owner checked their key; I cannot). Nothing for me, my friends or the owner.
+ */
+export function NamedBy({ author, wall, known }: { author: string; wall: string; known: boolean }) {
+  if (known || author === wall) return null;
+  return (
+    <span class="vouched" title={`You do not know @${author}: @${wall}, whose wall this is, vouches for the name.`}>
+      {" "}
+      (named by @{wall})
+    </span>
+  );
+}

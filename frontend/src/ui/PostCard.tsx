@@ -6,7 +6,7 @@ import { CommentForm } from "./CommentForm";
 import { CommentItem } from "./CommentItem";
 import { ConfirmButton } from "./ConfirmButton";
 import { Delivery } from "./Delivery";
-import { Avatar, Handle } from "./Handle";
+import { Avatar, Handle, NamedBy } from "./Handle";
 import { LikeButton } from "./LikeButton";
 import { Lightbox } from "./Lightbox";
 import { PhotoGrid } from "./PhotoGrid";
@@ -37,6 +37,7 @@ export function PostCard({ engine, photos, post, showWall = false }: Props) {
         <div class="post-who">
           <span>
             <Handle handle={event.author} linked={seen(event.author)} class="who" />
+            <NamedBy author={event.author} wall={wall} known={seen(event.author)} />
             {showWall && wall !== event.author && (
               <span class="on-wall">
                 {" "}
