@@ -2,6 +2,7 @@
 import { useEffect, useId, useState } from "preact/hooks";
 import type { Engine } from "../sync/engine";
 import { useCommand } from "./useCommand";
+import { CommandError } from "./CommandError";
 
 export function AddFriend({ engine }: { engine: Engine }) {
   const [typed, setTyped] = useState("");
@@ -66,11 +67,7 @@ export function AddFriend({ engine }: { engine: Engine }) {
         <p class="said ok" role="status">
           {done}
         </p>
-        {command.error && (
-          <p class="said error" role="alert">
-            {command.error}
-          </p>
-        )}
+        <CommandError error={command.error} class="said error" />
       </div>
     </form>
   );

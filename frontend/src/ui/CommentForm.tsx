@@ -5,6 +5,7 @@ import type { Engine } from "../sync/engine";
 import { Avatar } from "./Handle";
 import { useCommand } from "./useCommand";
 import { remaining } from "./words";
+import { CommandError } from "./CommandError";
 
 export function CommentForm({ engine, wall, post }: { engine: Engine; wall: string; post: string }) {
   const [text, setText] = useState("");
@@ -52,11 +53,7 @@ export function CommentForm({ engine, wall, post }: { engine: Engine; wall: stri
         Reply
       </button>
       {left !== null && <span class={`counter${left < 0 ? " over" : ""}`}>{left}</span>}
-      {command.error && (
-        <p class="error" role="alert">
-          {command.error}
-        </p>
-      )}
+      <CommandError error={command.error} />
     </form>
   );
 }

@@ -11,6 +11,7 @@ import { type Chosen, PhotoButton, PhotoPreviews } from "./PhotoPicker";
 import { messageOf, useCommand } from "./useCommand";
 import type { Photos } from "./usePhoto";
 import { plural, remaining } from "./words";
+import { CommandError } from "./CommandError";
 
 let nextId = 1;
 
@@ -163,11 +164,7 @@ export function Composer({ engine, photos, wall }: { engine: Engine; photos: Pho
           ))}
         </div>
       )}
-      {command.error && (
-        <p class="error" role="alert">
-          {command.error}
-        </p>
-      )}
+      <CommandError error={command.error} />
       <div class="composer-bar">
         <PhotoButton id={`${id}-photo`} inputRef={fileInput} onPick={pick} />
         <span class="composer-end">

@@ -3,6 +3,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useCommand } from "./useCommand";
+import { CommandError } from "./CommandError";
 
 interface Props {
   /** The button's name, e.g. "Delete". */
@@ -35,11 +36,7 @@ export function ConfirmButton({ label, question, confirm, onConfirm, class: clas
         <button type="button" ref={trigger} class={className} onClick={() => setAsking(true)}>
           {label}
         </button>
-        {command.error && (
-          <span class="error" role="alert">
-            {command.error}
-          </span>
-        )}
+        <CommandError error={command.error} inline />
       </span>
     );
   }

@@ -4,6 +4,7 @@ import { AddFriend } from "./AddFriend";
 import { FriendRow } from "./FriendRow";
 import { Avatar } from "./Handle";
 import { useCommand } from "./useCommand";
+import { CommandError } from "./CommandError";
 
 interface Props {
   engine: Engine;
@@ -97,11 +98,7 @@ function Incoming({ engine, handle }: { engine: Engine; handle: string }) {
           Decline
         </button>
       </div>
-      {command.error && (
-        <p class="error" role="alert">
-          {command.error}
-        </p>
-      )}
+      <CommandError error={command.error} />
     </li>
   );
 }
@@ -121,11 +118,7 @@ function Outgoing({ engine, handle }: { engine: Engine; handle: string }) {
           Cancel request
         </button>
       </div>
-      {command.error && (
-        <p class="error" role="alert">
-          {command.error}
-        </p>
-      )}
+      <CommandError error={command.error} />
     </li>
   );
 }
@@ -145,11 +138,7 @@ function Blocked({ engine, handle }: { engine: Engine; handle: string }) {
           Unblock
         </button>
       </div>
-      {command.error && (
-        <p class="error" role="alert">
-          {command.error}
-        </p>
-      )}
+      <CommandError error={command.error} />
     </li>
   );
 }

@@ -3,6 +3,7 @@ import type { Engine } from "../sync/engine";
 import { Icon } from "./icons";
 import { useSafetyNumber } from "./safety";
 import { useCommand } from "./useCommand";
+import { CommandError } from "./CommandError";
 
 export function KeyWarning({ engine, handle }: { engine: Engine; handle: string }) {
   const number = useSafetyNumber(engine.publicKey, engine.friend(handle)?.changedKey);
@@ -18,11 +19,7 @@ export function KeyWarning({ engine, handle }: { engine: Engine; handle: string 
       <button type="button" class="button small" disabled={command.busy} onClick={() => void command.run(() => engine.confirmKey(handle))}>
         Confirm new key
       </button>
-      {command.error && (
-        <p class="error" role="alert">
-          {command.error}
-        </p>
-      )}
+      <CommandError error={command.error} />
     </div>
   );
 }

@@ -4,6 +4,7 @@ import type { PostView } from "../sync/wall";
 import { Icon } from "./icons";
 import { useCommand } from "./useCommand";
 import { likeSentence } from "./words";
+import { CommandError } from "./CommandError";
 
 export function LikeButton({ engine, wall, post }: { engine: Engine; wall: string; post: PostView }) {
   const command = useCommand();
@@ -27,11 +28,7 @@ export function LikeButton({ engine, wall, post }: { engine: Engine; wall: strin
         )}
       </button>
       {sentence && <span class="like-sentence">{sentence}</span>}
-      {command.error && (
-        <span class="error" role="alert">
-          {command.error}
-        </span>
-      )}
+      <CommandError error={command.error} inline />
     </span>
   );
 }

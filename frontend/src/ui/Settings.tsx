@@ -7,6 +7,7 @@ import { Uploads } from "./Uploads";
 import { useCommand } from "./useCommand";
 import type { Photos } from "./usePhoto";
 import { freedWords, outboxSentence, storageWords } from "./words";
+import { CommandError } from "./CommandError";
 
 export interface Backup {
   exportFile(): Promise<{ blob: Blob; name: string }>;
@@ -174,11 +175,7 @@ function BackupCard({ backup }: { backup: Backup }) {
       <p class="said ok" role="status">
         {said}
       </p>
-      {command.error && (
-        <p class="said error" role="alert">
-          {command.error}
-        </p>
-      )}
+      <CommandError error={command.error} class="said error" />
     </div>
   );
 }
