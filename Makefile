@@ -68,5 +68,10 @@ test-python: install
 test-e2e: install build
 	scripts/in-netns $(PY) -m pytest -m e2e
 
+# Benchmarks (bench/README.md): figures measured side by side in one run, written to bench/results/.
+# Never part of `make test`. Extra options: `make bench BENCH_ARGS="--events 20000 --profile"`.
+bench: install build
+	scripts/in-netns $(PY) bench/sync_bench.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) $(FRONTEND)/node_modules $(FRONTEND)/static/frontend staticfiles

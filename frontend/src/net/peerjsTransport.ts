@@ -4,6 +4,8 @@ import { type DataConnection, Peer, type PeerError } from "peerjs";
 import type { Link, Transport, TransportHandlers } from "../sync/transport";
 import { backoffMs, type BrokerState, loadIceServers, peerOptions } from "./broker";
 
+/** How long a closing link may take to send what is already queued. */
+const FLUSH_MS = 2_000;
 /** A blob sender waits while more than this is queued on the channel (back-pressure). */
 const DRAINED_BYTES = 1024 * 1024;
 /** Refresh ICE servers (TURN credentials expire) at least this often. */
@@ -82,11 +84,20 @@ class PeerLink implements Link {
 
   close(): void {
     if (this.closed) return;
-    const open = this.conn.open;
     this.finish();
-    // PeerJS flushes by sending, which errors on a connection that never opened (and its error
-    // handler would close again): flush only what can be sent.
-    this.conn.close({ flush: open });
+    // Not PeerJS's close({flush: true}): on a raw connection it sends an object the other side
+    // receives as "[object Object]", and closes nothing. Wait for the channel's buffer to drain
+    // (frames sent last, like an "unfriend", still arrive), then close for real.
+    const conn = this.conn;
+    const started = Date.now();
+    const closeWhenDrained = () => {
+      if (conn.open && conn.dataChannel.bufferedAmount > 0 && Date.now() - started < FLUSH_MS) {
+        setTimeout(closeWhenDrained, 50);
+      } else {
+        conn.close();
+      }
+    };
+    closeWhenDrained();
   }
 
   private finish(): void {

@@ -53,6 +53,8 @@ interface Session {
   inbox: Serial;
   lastHeard: number;
   probing?: ReturnType<typeof setTimeout>;
+  /** Checked events of a catch-up not yet stored (see onEvents). */
+  catchUp: { events: WallEvent[]; delivered: string[] };
 }
 
 export interface EngineOptions {
@@ -76,6 +78,10 @@ const PROBE_MS = 3_000;
 /** A quiet link is pinged this often, so a dead one is noticed even without presence news. */
 const KEEPALIVE_MS = 20_000;
 const MAX_DROPPED = 200;
+/** A catch-up stores its events in transactions of about this many. */
+const CATCH_UP_WRITE = 2_000;
+/** Views are told of changes at most this often. */
+const NOTIFY_MS = 50;
 
 function proofMessage(nonce: string, from: string, to: string, key: string): string {
   return canonicalJson({ p: "peerwall-proof", v: PROTOCOL_VERSION, nonce, from, to, key });
@@ -107,6 +113,14 @@ export class Engine {
 
   private friendsByHandle = new Map<string, FriendRecord>();
   private eventsById = new Map<string, WallEvent>();
+  /** The same events, by wall: views and catch-ups look at one wall at a time. */
+  private eventsByWall = new Map<string, Map<string, WallEvent>>();
+  /** Bumped when a wall's events or pending marks change: its derived views are kept till then. */
+  private wallVersions = new Map<string, number>();
+  private feedCache?: { key: string; items: { wall: string; post: PostView }[] };
+  /** Posts by others as they arrive, newest last, for announcing them. */
+  private arrivals: { n: number; id: string; author: string; wall: string }[] = [];
+  private arrivalCount = 0;
   private outboxById = new Map<string, OutboxRecord>();
   private lastRead = new Map<string, number>();
   private sessions = new Map<string, Session>();
@@ -120,6 +134,7 @@ export class Engine {
   private wallCache = new Map<string, { version: number; posts: PostView[] }>();
 
   private keepalive?: ReturnType<typeof setInterval>;
+  private notifyTimer?: ReturnType<typeof setTimeout>;
   brokerOnline = false;
   version = 0;
   readonly dropped: Dropped[] = [];
@@ -154,8 +169,24 @@ export class Engine {
     for (const [wall, seq] of Object.entries(read ?? {})) this.lastRead.set(wall, seq);
   }
 
+  private touchWall(wall: string): void {
+    this.wallVersions.set(wall, (this.wallVersions.get(wall) ?? 0) + 1);
+  }
+
+  private forgetEvent(id: string): void {
+    const event = this.eventsById.get(id);
+    if (!event) return;
+    this.eventsById.delete(id);
+    this.eventsByWall.get(event.wall)?.delete(id);
+    this.touchWall(event.wall);
+  }
+
   private remember(event: WallEvent): void {
     this.eventsById.set(event.id, event);
+    let wall = this.eventsByWall.get(event.wall);
+    if (!wall) this.eventsByWall.set(event.wall, (wall = new Map()));
+    wall.set(event.id, event);
+    this.touchWall(event.wall);
     if (event.kind === "post") {
       for (const photo of (event.body as PostBody).photos ?? []) {
         for (const hash of [photo.full, photo.thumb]) {
@@ -188,6 +219,7 @@ export class Engine {
     for (const entry of this.retry.values()) clearTimeout(entry.timer);
     this.retry.clear();
     for (const handle of [...this.sessions.keys()]) this.closeSession(handle);
+    clearTimeout(this.notifyTimer);
     this.listeners.clear();
   }
 
@@ -200,7 +232,13 @@ export class Engine {
 
   private changed(): void {
     this.version++;
-    for (const listener of this.listeners) listener();
+    // Listeners (the views) hear of a burst of changes once: a catch-up changes things hundreds
+    // of times a second, and re-rendering each time would cost more than the catch-up itself.
+    if (this.notifyTimer !== undefined || !this.listeners.size) return;
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = undefined;
+      for (const listener of this.listeners) listener();
+    }, NOTIFY_MS);
   }
 
   /** Something the views show changed outside the engine (a photo's progress). */
@@ -245,21 +283,42 @@ export class Engine {
       .sort((a, b) => a.handle.localeCompare(b.handle));
   }
 
+  private wallEvents(handle: string): Iterable<WallEvent> {
+    return this.eventsByWall.get(handle)?.values() ?? [];
+  }
+
   wall(handle: string): PostView[] {
+    const version = this.wallVersions.get(handle) ?? 0;
     const cached = this.wallCache.get(handle);
-    if (cached && cached.version === this.version) return cached.posts;
-    const events = [...this.eventsById.values()].filter((e) => e.wall === handle);
-    const posts = buildWall(handle, events, new Set(this.outboxById.keys()));
-    this.wallCache.set(handle, { version: this.version, posts });
+    if (cached && cached.version === version) return cached.posts;
+    const posts = buildWall(handle, this.wallEvents(handle), new Set(this.outboxById.keys()));
+    this.wallCache.set(handle, { version, posts });
     return posts;
   }
 
   /** Everything on my wall and my friends' walls, newest first: the news feed. */
   feed(): { wall: string; post: PostView }[] {
     const walls = [this.me, ...[...this.friendsByHandle.values()].filter((f) => f.state === "accepted").map((f) => f.handle)];
-    return walls
+    const key = walls.map((w) => `${w}:${this.wallVersions.get(w) ?? 0}`).join(" ");
+    if (this.feedCache?.key === key) return this.feedCache.items;
+    const items = walls
       .flatMap((wall) => this.wall(wall).map((post) => ({ wall, post })))
       .sort((a, b) => b.post.event.ts - a.post.event.ts);
+    this.feedCache = { key, items };
+    return items;
+  }
+
+  /** Posts by others that arrived after the ``after``-th arrival (at most the last 50). */
+  arrivedSince(after: number): { count: number; posts: { author: string; wall: string }[] } {
+    return { count: this.arrivalCount, posts: this.arrivals.filter((a) => a.n > after) };
+  }
+
+  private arrived(events: WallEvent[]): void {
+    for (const e of events) {
+      if (e.kind !== "post" || e.author === this.me) continue;
+      this.arrivals.push({ n: ++this.arrivalCount, id: e.id, author: e.author, wall: e.wall });
+    }
+    if (this.arrivals.length > 50) this.arrivals = this.arrivals.slice(-50);
   }
 
   /** The highest sequence number I hold of a wall: where a catch-up starts. */
@@ -270,8 +329,8 @@ export class Engine {
   unread(wall: string): number {
     const read = this.lastRead.get(wall) ?? 0;
     let count = 0;
-    for (const e of this.eventsById.values()) {
-      if (e.wall === wall && e.seq !== undefined && e.seq > read && e.author !== this.me && (e.kind === "post" || e.kind === "comment")) count++;
+    for (const e of this.wallEvents(wall)) {
+      if (e.seq !== undefined && e.seq > read && e.author !== this.me && (e.kind === "post" || e.kind === "comment")) count++;
     }
     return count;
   }
@@ -457,9 +516,7 @@ export class Engine {
       return e && e.wall === wall ? e : undefined;
     };
     const deleted = (id: string) =>
-      [...this.eventsById.values()].some(
-        (e) => e.wall === wall && e.kind === "delete" && (e.body as DeleteBody).target === id,
-      );
+      [...this.wallEvents(wall)].some((e) => e.kind === "delete" && (e.body as DeleteBody).target === id);
     switch (kind) {
       case "post":
         return null;
@@ -490,7 +547,10 @@ export class Engine {
       this.remember(stored);
       this.changed();
       this.broadcast(stored);
-      if (stored.author !== this.me) this.needPhotos([stored]);
+      if (stored.author !== this.me) {
+        this.arrived([stored]);
+        this.needPhotos([stored]);
+      }
       return stored;
     });
   }
@@ -648,6 +708,7 @@ export class Engine {
       trusted: false,
       inbox: new Serial(),
       lastHeard: this.now(),
+      catchUp: { events: [], delivered: [] },
     };
     this.sessions.set(peer, session);
     link.onOpen = () => {
@@ -725,9 +786,9 @@ export class Engine {
         case "sync":
           return this.onSync(session, frame.wall, frame.since);
         case "events":
-          return await this.onEvents(session, frame.wall, frame.events, frame.keys, frame.upto);
+          return await this.onEvents(session, frame.wall, frame.events, frame.keys, frame.upto, frame.done);
         case "event":
-          return await this.onEvents(session, frame.event.wall, [frame.event], frame.keys, null);
+          return await this.onEvents(session, frame.event.wall, [frame.event], frame.keys, null, true);
         case "deliver":
           return await this.onDeliver(session, frame.event);
         case "ack":
@@ -852,8 +913,8 @@ export class Engine {
   private onSync(session: Session, wall: string, since: number): void {
     const peer = session.link.peer;
     if (wall !== this.me) return this.drop(peer, `asked for @${wall}'s wall, which only its owner serves`);
-    const events = [...this.eventsById.values()]
-      .filter((e) => e.wall === this.me && e.seq !== undefined && e.seq > since)
+    const events = [...this.wallEvents(this.me)]
+      .filter((e) => e.seq !== undefined && e.seq > since)
       .sort((a, b) => a.seq! - b.seq!);
     for (const frame of batchEvents(this.me, events, (a) => this.keyOf(a), this.cursor(this.me))) {
       if (frameSize(frame) > MAX_FRAME_BYTES) continue; // cannot happen for checked events
@@ -868,32 +929,38 @@ export class Engine {
     events: WallEvent[],
     keys: Record<string, string>,
     upto: number | null,
+    done: boolean,
   ): Promise<void> {
     const peer = session.link.peer;
     if (wall !== peer) return this.drop(peer, `sent events of @${wall}'s wall, which only its owner serves`);
     const before = this.cursor(wall);
-    const accepted: WallEvent[] = [];
-    const delivered: string[] = [];
-    for (const event of events) {
-      if (event.wall !== wall) {
-        this.drop(peer, `event ${event.id} belongs to @${event.wall}'s wall`);
-        continue;
-      }
-      // Friends' keys are pinned; for the owner's other friends, the owner vouches.
-      const key = event.author === this.me || this.isFriend(event.author) ? this.keyOf(event.author) : keys[event.author];
-      if (!key || !(await verifyEvent(event, key))) {
-        this.drop(peer, `event ${event.id} by @${event.author}: signature does not verify`);
-        continue;
-      }
-      const known = this.eventsById.get(event.id);
-      if (known?.seq !== undefined) continue;
+    // A catch-up's batches are stored together (fewer, larger transactions); a live event at once.
+    const accepted = session.catchUp.events;
+    const delivered = session.catchUp.delivered;
+    // Friends' keys are pinned; for the owner's other friends, the owner vouches.
+    const keyFor = (author: string) =>
+      author === this.me || this.isFriend(author) ? this.keyOf(author) : keys[author];
+    // All of a batch's signatures are checked at once: WebCrypto answers each asynchronously.
+    const verdicts = await Promise.all(
+      events.map((event) => {
+        const key = event.wall === wall ? keyFor(event.author) : undefined;
+        return key ? verifyEvent(event, key) : Promise.resolve(false);
+      }),
+    );
+    events.forEach((event, i) => {
+      if (event.wall !== wall) return this.drop(peer, `event ${event.id} belongs to @${event.wall}'s wall`);
+      if (!verdicts[i]) return this.drop(peer, `event ${event.id} by @${event.author}: signature does not verify`);
+      if (this.eventsById.get(event.id)?.seq !== undefined) return;
       accepted.push(event);
       if (this.outboxById.has(event.id)) delivered.push(event.id);
-    }
+    });
+    if (!done && accepted.length < CATCH_UP_WRITE) return;
+    session.catchUp = { events: [], delivered: [] };
     if (accepted.length) {
       await this.repo.write({ events: accepted as StoredEvent[], outboxRemove: delivered });
       for (const e of accepted) this.remember(e);
       for (const id of delivered) this.outboxById.delete(id);
+      this.arrived(accepted);
       this.changed();
       this.needPhotos(accepted);
     }
@@ -943,7 +1010,7 @@ export class Engine {
     this.logger(`@${session.link.peer} refused ${id}: ${reason}`);
     await this.repo.write({ outboxRemove: [id], eventsRemove: [id] });
     this.outboxById.delete(id);
-    this.eventsById.delete(id);
+    this.forgetEvent(id);
     this.changed();
   }
 }

@@ -3,22 +3,17 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Engine } from "../sync/engine";
 
 export function Announcer({ engine, version }: { engine: Engine; version: number }) {
-  const seen = useRef<Set<string> | null>(null);
+  const seen = useRef<number | null>(null);
   const [said, setSaid] = useState("");
   useEffect(() => {
-    const items = engine.feed();
-    if (seen.current === null) {
-      seen.current = new Set(items.map((i) => i.post.event.id));
-      return;
-    }
-    const fresh = items.filter((i) => !seen.current!.has(i.post.event.id));
-    for (const i of fresh) seen.current.add(i.post.event.id);
-    const others = fresh.filter((i) => i.post.event.author !== engine.me);
-    if (others.length === 1) {
-      const e = others[0]!.post.event;
+    const { count, posts } = engine.arrivedSince(seen.current ?? Number.MAX_SAFE_INTEGER);
+    const fresh = seen.current === null ? 0 : count - seen.current;
+    seen.current = count;
+    if (fresh === 1 && posts[0]) {
+      const e = posts[0];
       setSaid(`New post from @${e.author}${e.wall !== e.author ? ` on @${e.wall}'s wall` : ""}.`);
-    } else if (others.length > 1) {
-      setSaid(`${others.length} new posts from your friends.`);
+    } else if (fresh > 1) {
+      setSaid(`${fresh} new posts from your friends.`);
     }
   }, [engine, version]);
   return (

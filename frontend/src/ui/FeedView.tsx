@@ -2,10 +2,12 @@
 import { useEffect } from "preact/hooks";
 import type { Engine } from "../sync/engine";
 import { PostCard } from "./PostCard";
+import { usePaging } from "./ShowMore";
 import type { Photos } from "./usePhoto";
 
 export function FeedView({ engine, photos }: { engine: Engine; photos: Photos }) {
   const items = engine.feed();
+  const { shown, more } = usePaging(items.length);
 
   // The feed shows everything, so everything shown is read.
   useEffect(() => {
@@ -26,9 +28,10 @@ export function FeedView({ engine, photos }: { engine: Engine; photos: Photos })
         </div>
       ) : (
         <div class="posts">
-          {items.map(({ post }) => (
+          {items.slice(0, shown).map(({ post }) => (
             <PostCard key={post.event.id} engine={engine} photos={photos} post={post} showWall />
           ))}
+          {more}
         </div>
       )}
     </section>

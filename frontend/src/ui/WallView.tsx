@@ -5,6 +5,7 @@ import { Composer } from "./Composer";
 import { Avatar } from "./Handle";
 import { PostCard } from "./PostCard";
 import { Presence } from "./Presence";
+import { usePaging } from "./ShowMore";
 import type { Photos } from "./usePhoto";
 
 export function WallView({ engine, photos, handle }: { engine: Engine; photos: Photos; handle: string }) {
@@ -13,6 +14,7 @@ export function WallView({ engine, photos, handle }: { engine: Engine; photos: P
   const friend: FriendView | undefined = mine ? undefined : engine.friends().find((f) => f.handle === handle);
   const visible = mine || friend?.state === "accepted";
   const posts = visible ? engine.wall(handle) : [];
+  const { shown, more } = usePaging(posts.length);
 
   // Seen what is here: the unread count of this wall goes to zero, also as new posts arrive.
   useEffect(() => {
@@ -37,9 +39,10 @@ export function WallView({ engine, photos, handle }: { engine: Engine; photos: P
       {visible && posts.length === 0 && <EmptyWall handle={handle} mine={mine} online={friend?.online ?? false} />}
       {posts.length > 0 && (
         <div class="posts">
-          {posts.map((post) => (
+          {posts.slice(0, shown).map((post) => (
             <PostCard key={post.event.id} engine={engine} photos={photos} post={post} />
           ))}
+          {more}
         </div>
       )}
     </section>

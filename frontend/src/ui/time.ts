@@ -22,12 +22,27 @@ export function relativeTime(ts: number, now: number, locale?: string): string {
   if (days === 1) return "yesterday";
   if (days < 7) return `${days} days ago`;
   const sameYear = new Date(ts).getFullYear() === new Date(now).getFullYear();
-  return new Intl.DateTimeFormat(locale, sameYear ? { day: "numeric", month: "short" } : { day: "numeric", month: "short", year: "numeric" }).format(ts);
+  return formatter(locale, sameYear ? "dayMonth" : "date").format(ts);
 }
 
 /** The full date and time, for a tooltip. */
 export function fullTime(ts: number, locale?: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "short" }).format(ts);
+  return formatter(locale, "full").format(ts);
+}
+
+const STYLES: Record<string, Intl.DateTimeFormatOptions> = {
+  dayMonth: { day: "numeric", month: "short" },
+  date: { day: "numeric", month: "short", year: "numeric" },
+  full: { dateStyle: "full", timeStyle: "short" },
+};
+// Making a formatter costs far more than using one: a wall shows hundreds of times.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(locale: string | undefined, style: keyof typeof STYLES): Intl.DateTimeFormat {
+  const key = `${locale ?? ""} ${style}`;
+  let made = formatters.get(key);
+  if (!made) formatters.set(key, (made = new Intl.DateTimeFormat(locale, STYLES[style])));
+  return made;
 }
 
 /** How long until the display of ``ts`` may change: when to look again. */
