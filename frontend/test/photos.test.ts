@@ -42,7 +42,7 @@ describe("photos between friends", () => {
     for (const r of refs) expect(bob.blobs.status(r.thumb).state).toBe("stored");
     const stored = await bob.repo.blob(refs[0]!.full);
     expect(await sha256Hex(new Uint8Array(stored!.bytes))).toBe(refs[0]!.full);
-    expect(stored!.mine).toBe(false);
+    expect(stored!.mine).toBe(true); // on his own wall: kept for good, to serve it on
 
     // Carol sees the post on bob's wall: thumbnails come by themselves, from bob.
     await until(() => carol.engine.wall("bob").length === 1, 5000, "carol to sync bob's wall");

@@ -52,6 +52,7 @@ export interface BlobHost {
 interface Want {
   hash: string;
   sources: string[];
+  keep: boolean;
   assembly?: Assembly;
   mime?: string;
   from?: string;
@@ -151,7 +152,7 @@ export class BlobExchange implements BlobPort {
   }
 
   need(photos: PhotoNeed[]): void {
-    for (const photo of photos) void this.want(photo.hash, photo.sources);
+    for (const photo of photos) void this.want(photo.hash, photo.sources, photo.keep);
   }
 
   /** Tries a failed blob again from the start, as if it had never been asked for. */
@@ -166,16 +167,21 @@ export class BlobExchange implements BlobPort {
   }
 
   /** Fetches a blob from the first of ``sources`` that is connected, unless I have it. */
-  async want(hash: string, sources: string[]): Promise<void> {
-    if (await this.isStored(hash)) return;
+  async want(hash: string, sources: string[], keep = false): Promise<void> {
+    if (await this.isStored(hash)) {
+      if (keep) await this.repo.keepBlob(hash);
+      return;
+    }
     let want = this.wants.get(hash);
     if (!want) {
-      want = { hash, sources: [], attempts: 0 };
+      want = { hash, sources: [], attempts: 0, keep };
       this.wants.set(hash, want);
     }
+    want.keep ||= keep;
     for (const s of sources) if (!want.sources.includes(s)) want.sources.push(s);
     if (want.failed && want.attempts < MAX_ATTEMPTS) want.failed = undefined;
-    this.request(want);
+    // Given up on (bad copies, or never there): only retry() asks again.
+    if (!want.failed) this.request(want);
     this.host.changed();
   }
 
@@ -277,7 +283,7 @@ export class BlobExchange implements BlobPort {
       bytes: result.bytes.buffer,
       mime: want.mime ?? "application/octet-stream",
       size: result.bytes.length,
-      mine: false,
+      mine: want.keep,
       storedAt: Date.now(),
     });
     this.stored.add(want.hash);

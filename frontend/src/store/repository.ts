@@ -113,6 +113,14 @@ export class Repository {
     await Promise.all([tx.store.put({ ...record, mine: record.mine || (existing?.mine ?? false) }), tx.done]);
   }
 
+  /** Marks a stored blob as one never to free (a photo on my own wall). */
+  async keepBlob(hash: string): Promise<void> {
+    const tx = this.db.transaction("blobs", "readwrite", STRICT);
+    const record = await tx.store.get(hash);
+    if (record && !record.mine) await tx.store.put({ ...record, mine: true });
+    await tx.done;
+  }
+
   async storageUse(): Promise<StorageUse> {
     const use: StorageUse = { mine: 0, cached: 0, count: 0 };
     let cursor = await this.db.transaction("blobs").store.openCursor();

@@ -10,6 +10,8 @@ export type BlobFrame =
 export interface PhotoNeed {
   hash: string;
   sources: string[];
+  /** Kept for good, like my own photos: it is on my wall, and I serve my wall. */
+  keep?: boolean;
 }
 
 export interface BlobPort {

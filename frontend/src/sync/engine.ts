@@ -388,8 +388,10 @@ export class Engine {
       for (const photo of (event.body as PostBody).photos ?? []) {
         const sources = this.photoSources(photo.thumb);
         if (!sources.length) continue;
-        needs.push({ hash: photo.thumb, sources });
-        if (event.wall === this.me) needs.push({ hash: photo.full, sources });
+        // Photos on my wall are my wall's: I keep them (freeing space spares them) to serve them.
+        const keep = event.wall === this.me;
+        needs.push({ hash: photo.thumb, sources, keep });
+        if (keep) needs.push({ hash: photo.full, sources, keep });
       }
     }
     return needs;
@@ -654,7 +656,8 @@ export class Engine {
 
   /** Pings a link; if nothing comes back in time, it is closed and dialed again. */
   private probe(session: Session): void {
-    if (session.probing) return;
+    // A new probe wants a new answer: a pong to an older ping may predate the link's death.
+    clearTimeout(session.probing);
     const sentAt = this.now();
     session.link.send({ t: "ping", n: sentAt });
     session.probing = setTimeout(() => {
