@@ -7,7 +7,7 @@ FRONTEND := frontend
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install build collectstatic migrate check-tools lint typecheck test-python test-js test-e2e test-fast clean
+.PHONY: run test install build collectstatic migrate check-tools lint typecheck test-python test-js test-e2e test-fast bench bench-photos clean
 
 run: install build migrate
 	@echo "Peerwall is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
@@ -72,6 +72,11 @@ test-e2e: install build
 # Never part of `make test`. Extra options: `make bench BENCH_ARGS="--events 20000 --profile"`.
 bench: install build
 	scripts/in-netns $(PY) bench/sync_bench.py $(BENCH_ARGS)
+
+# A 20 MB photo between two friends, next to the raw data channel (DESIGN: photos >= 0.7 of it).
+# Never part of `make test`. Extra options: `make bench-photos BENCH_ARGS="--reps 5 --profile"`.
+bench-photos: install build
+	scripts/in-netns $(PY) bench/photo_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(FRONTEND)/node_modules $(FRONTEND)/static/frontend staticfiles

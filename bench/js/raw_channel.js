@@ -23,11 +23,20 @@
           });
         });
 
-  /** Sends totalBytes in chunkBytes messages, waiting for "bufferedamountlow" above highWater. */
-  async function sendAll(channel, { totalBytes, chunkBytes, lowThreshold, highWater }) {
+  /**
+   * Sends totalBytes in chunkBytes messages, waiting for "bufferedamountlow" above highWater. With
+   * randomData, the messages are consecutive slices of totalBytes random bytes made beforehand
+   * (untimed); without it, one random chunk is sent again and again.
+   */
+  async function sendAll(channel, { totalBytes, chunkBytes, lowThreshold, highWater, randomData = false }) {
     channel.bufferedAmountLowThreshold = lowThreshold;
     const chunk = new Uint8Array(chunkBytes);
     crypto.getRandomValues(chunk.subarray(0, Math.min(chunkBytes, 65536)));
+    let data = null;
+    if (randomData) {
+      data = new Uint8Array(totalBytes);
+      for (let i = 0; i < totalBytes; i += 65536) crypto.getRandomValues(data.subarray(i, Math.min(totalBytes, i + 65536)));
+    }
     let waits = 0;
     const start = epoch();
     for (let sent = 0; sent < totalBytes; sent += chunkBytes) {
@@ -36,7 +45,8 @@
         await new Promise((resolve) => channel.addEventListener("bufferedamountlow", resolve, { once: true }));
       }
       const size = Math.min(chunkBytes, totalBytes - sent);
-      channel.send(size === chunkBytes ? chunk.buffer : chunk.slice(0, size).buffer);
+      if (data) channel.send(data.subarray(sent, sent + size));
+      else channel.send(size === chunkBytes ? chunk.buffer : chunk.slice(0, size).buffer);
     }
     return { start, waits, sendLoopMs: epoch() - start };
   }

@@ -69,7 +69,8 @@ export interface EngineOptions {
   log?: (message: string) => void;
 }
 
-const PROOF_TIMEOUT_MS = 15_000;
+// An honest peer says hello the moment the link opens; one that does not is not worth waiting for.
+const PROOF_TIMEOUT_MS = 5_000;
 /** The larger handle waits this long for the smaller one to dial before dialing itself. */
 const DIAL_GRACE_MS = 2_500;
 const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000];
