@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, Playwright, expect
+from playwright.sync_api import Browser, Playwright, expect
 
 from tests.e2e import harness
 from tests.e2e.harness import PASSWORD, BrowserLog, User, screenshot, unique_handle
@@ -22,9 +22,11 @@ from tests.e2e.ui import (
     comment,
     expect_friend,
     expect_online,
+    export_backup,
     friends_panel,
     go,
     go_offline,
+    import_backup,
     open_wall,
     post,
     post_article,
@@ -127,29 +129,6 @@ def test_still_logged_in_with_the_same_wall_after_a_browser_restart(
     assert browser_log.errors == [], "\n".join(browser_log.errors)
 
 
-def _export(page: Page, directory: Path) -> Path:
-    go(page, "/settings")
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name="Export backup").click()
-    download = download_info.value
-    path = directory / download.suggested_filename
-    download.save_as(path)
-    expect(page.get_by_role("status").filter(has_text="Saved")).to_contain_text(download.suggested_filename)
-    return path
-
-
-def _import(page: Page, path: Path) -> str:
-    """Imports ``path`` on Settings and waits for the page to reload by itself; returns what it said."""
-    go(page, "/settings")
-    said = page.get_by_role("status").filter(has_text="Imported")
-    with page.expect_navigation(timeout=PEER_MS):
-        page.get_by_label("Import backup").set_input_files(str(path))
-        expect(said).to_be_visible()
-        text = said.inner_text()
-    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
-    return text
-
-
 def test_a_backup_restores_wall_friends_and_key_in_a_new_browser(
     sign_up, browser: Browser, live_server_url: str, tmp_path: Path, browser_log: BrowserLog
 ):
@@ -175,7 +154,7 @@ def test_a_backup_restores_wall_friends_and_key_in_a_new_browser(
 
     go(alice.page, "/settings")
     key = alice.page.locator("code.key").inner_text()
-    backup = _export(alice.page, tmp_path)
+    backup = export_backup(alice.page, tmp_path)
     screenshot(alice.page, "test_backup-alice-settings-after-export")
     data = json.loads(backup.read_text())
     assert data["format"] == "peerwall-backup"
@@ -198,7 +177,7 @@ def test_a_backup_restores_wall_friends_and_key_in_a_new_browser(
         go(page, "/settings")
         expect(page.locator("code.key")).not_to_have_text(key)
 
-        said = _import(page, backup)
+        said = import_backup(page, backup)
         assert re.fullmatch(r"Imported 2 events and 1 friends\. Reloading…", said), said
         screenshot(page, "test_backup-alice-settings-after-import")
         expect(page.locator("code.key")).to_have_text(key)
@@ -226,7 +205,7 @@ def test_a_backup_restores_wall_friends_and_key_in_a_new_browser(
         expect(articles).to_have_count(4)
 
         # The same file once more: nothing new, nothing twice.
-        said = _import(page, backup)
+        said = import_backup(page, backup)
         assert re.fullmatch(r"Imported 0 events and 0 friends\. Reloading…", said), said
         open_wall(page, alice.handle, me=alice.handle)
         expect_online(page)

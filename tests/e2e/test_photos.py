@@ -41,8 +41,10 @@ from tests.e2e.ui import (
     confirm,
     expect_friend,
     expect_online,
+    export_backup,
     go,
     go_offline,
+    import_backup,
     open_wall,
     post_article,
     wall,
@@ -992,27 +994,6 @@ def test_a_friend_cannot_slip_other_bytes_under_a_photos_name(sign_up, live_serv
 # --- 5. backup -------------------------------------------------------------------------------------
 
 
-def _export(page: Page, directory: Path) -> Path:
-    go(page, "/settings")
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name="Export backup").click()
-    download = download_info.value
-    path = directory / download.suggested_filename
-    download.save_as(path)
-    return path
-
-
-def _import(page: Page, path: Path) -> str:
-    go(page, "/settings")
-    said = page.get_by_role("status").filter(has_text="Imported")
-    with page.expect_navigation(timeout=PEER_MS):
-        page.get_by_label("Import backup").set_input_files(str(path))
-        expect(said).to_be_visible()
-        text = said.inner_text()
-    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
-    return text
-
-
 @pytest.fixture
 def new_browser(browser: Browser, browser_log: BrowserLog) -> Iterator:
     contexts = []
@@ -1059,7 +1040,7 @@ def test_a_backup_carries_the_photos(sign_up, new_browser, live_server_url, imag
     before = stored_blobs(alice)
     assert wanted == set(before), "alice does not keep every photo of her wall"
 
-    backup = _export(alice.page, tmp_path)
+    backup = export_backup(alice.page, tmp_path)
     data = json.loads(backup.read_text())
     in_backup = {b["hash"]: b for b in data["blobs"]}
     assert set(in_backup) == wanted
@@ -1076,7 +1057,7 @@ def test_a_backup_carries_the_photos(sign_up, new_browser, live_server_url, imag
     new_alice = User(alice.handle, alice.password, context, page)
     expect_online(page)
     expect(wall(page, alice.handle).locator("article")).to_have_count(0)
-    said = _import(page, backup)
+    said = import_backup(page, backup)
     assert re.fullmatch(r"Imported 2 events and 1 friends\. Reloading…", said), said
     expect_friend(page, bob.handle, online=False)
 

@@ -11,6 +11,7 @@ IndexedDB stay); "online" again means a new page on /app/.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -172,3 +173,30 @@ def confirm(scope: Locator, action: str, yes: str) -> None:
     """Clicks ``action`` (e.g. "Delete"), then the in-place confirmation ``yes`` ("Yes, delete")."""
     scope.get_by_role("button", name=action, exact=True).click()
     scope.get_by_role("button", name=yes, exact=True).click()
+
+
+# --- backups ---------------------------------------------------------------------------------
+
+
+def export_backup(page: Page, directory: Path) -> Path:
+    """Settings → Export backup; saves the downloaded file in ``directory`` and returns its path."""
+    go(page, "/settings")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Export backup").click()
+    download = download_info.value
+    path = directory / download.suggested_filename
+    download.save_as(path)
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_contain_text(download.suggested_filename)
+    return path
+
+
+def import_backup(page: Page, path: Path) -> str:
+    """Imports ``path`` on Settings and waits for the page to reload by itself; returns what it said."""
+    go(page, "/settings")
+    said = page.get_by_role("status").filter(has_text="Imported")
+    with page.expect_navigation(timeout=PEER_MS):
+        page.get_by_label("Import backup").set_input_files(str(path))
+        expect(said).to_be_visible()
+        text = said.inner_text()
+    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
+    return text
