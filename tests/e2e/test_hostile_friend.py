@@ -15,6 +15,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.harness import PEERJS_CLIENT, BrowserLog, screenshot
+from tests.e2e.peer_js import ENCODING_JS
 from tests.e2e.ui import (
     PEER_MS,
     accept_request,
@@ -38,21 +39,12 @@ NOT_OWNER = "events of alice's wall served by mallory"
 
 # Runs in mallory's page: an Ed25519 identity, the official PeerJS client as her handle, a
 # connection to alice that answers hello with proof and ping with pong, and helpers to sign events.
-MALLORY = """
+MALLORY = (
+    """
 async ({ me, alice, timeoutMs }) => {
-  const b64 = (bytes) => {
-    const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    let s = "";
-    for (const b of view) s += String.fromCharCode(b);
-    return btoa(s).replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
-  };
-  const canonical = (v) => {
-    if (v === null || typeof v !== "object") return JSON.stringify(v);
-    if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-    return `{${Object.keys(v).filter((k) => v[k] !== undefined).sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(",")}}`;
-  };
-  const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
+"""
+    + ENCODING_JS
+    + """  const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
   const key = b64(await crypto.subtle.exportKey("raw", pair.publicKey));
   const sign = async (text) =>
     b64(await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, new TextEncoder().encode(text)));
@@ -121,6 +113,7 @@ async ({ me, alice, timeoutMs }) => {
   return key;
 }
 """
+)
 
 # Runs in mallory's page once alice trusts her: answers alice's sync of mallory's wall with two
 # honest posts carrying markup and three events that must be refused, then sends everything else.

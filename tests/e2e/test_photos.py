@@ -33,6 +33,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e import harness
 from tests.e2e.harness import PEERJS_CLIENT, SCREENSHOTS, BrowserLog, User, screenshot
+from tests.e2e.peer_js import ENCODING_JS
 from tests.e2e.ui import (
     PEER_MS,
     accept_request,
@@ -727,21 +728,12 @@ def test_the_composer_refuses_what_is_not_a_photo_and_free_space_keeps_my_own(si
 # of two photos whose hashes are those of real images she holds, and a blob server that answers
 # each hash as the test says: "evil" (other bytes, same size), "hold", "truncate" (half, no more)
 # or "honest".
-MALLORY = """
+MALLORY = (
+    """
 async ({ me, alice, text, timeoutMs }) => {
-  const b64 = (bytes) => {
-    const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    let s = "";
-    for (const b of view) s += String.fromCharCode(b);
-    return btoa(s).replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
-  };
-  const canonical = (v) => {
-    if (v === null || typeof v !== "object") return JSON.stringify(v);
-    if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-    return `{${Object.keys(v).filter((k) => v[k] !== undefined).sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(",")}}`;
-  };
-  const hex = async (bytes) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+"""
+    + ENCODING_JS
+    + """  const hex = async (bytes) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
     .map((b) => b.toString(16).padStart(2, "0")).join("");
   const bytesOfHex = (h) => Uint8Array.from(h.match(/../g), (x) => parseInt(x, 16));
   const png = async (w, h, colour, label, noise) => {
@@ -904,6 +896,7 @@ async ({ me, alice, text, timeoutMs }) => {
   };
 }
 """
+)
 
 
 def test_a_friend_cannot_slip_other_bytes_under_a_photos_name(sign_up, live_server_url, browser_log: BrowserLog):

@@ -80,65 +80,65 @@ export function FriendsPanel({ engine, asPage = false }: Props) {
   );
 }
 
-function Incoming({ engine, handle }: { engine: Engine; handle: string }) {
-  const command = useCommand();
-  return (
-    <li class="person request">
-      <div class="friend-line">
-        <Avatar handle={handle} size="small" />
-        <span class="friend-name">
-          <strong>@{handle}</strong> wants to be your friend
-        </span>
-      </div>
-      <div class="person-actions">
-        <button type="button" class="button small" disabled={command.busy} onClick={() => void command.run(() => engine.accept(handle))}>
-          Accept
-        </button>
-        <button type="button" class="button small quiet" disabled={command.busy} onClick={() => void command.run(() => engine.decline(handle))}>
-          Decline
-        </button>
-      </div>
-      <CommandError error={command.error} />
-    </li>
-  );
+interface Action {
+  label: string;
+  class: string;
+  run: () => Promise<void>;
 }
 
-function Outgoing({ engine, handle }: { engine: Engine; handle: string }) {
+/** One person in a list of requests or blocked people: who, what it means, what I can do. */
+function PersonRow({ handle, caption, actions, class: className = "person" }: {
+  handle: string;
+  caption?: preact.ComponentChildren;
+  actions: Action[];
+  class?: string;
+}) {
   const command = useCommand();
   return (
-    <li class="person">
-      <div class="friend-line">
-        <Avatar handle={handle} size="small" />
-        <span class="friend-name">
-          <strong>@{handle}</strong> <span class="muted">— waiting for them to accept</span>
-        </span>
-      </div>
-      <div class="person-actions">
-        <button type="button" class="link-button" disabled={command.busy} onClick={() => void command.run(() => engine.unfriend(handle))}>
-          Cancel request
-        </button>
-      </div>
-      <CommandError error={command.error} />
-    </li>
-  );
-}
-
-function Blocked({ engine, handle }: { engine: Engine; handle: string }) {
-  const command = useCommand();
-  return (
-    <li class="person">
+    <li class={className}>
       <div class="friend-line">
         <Avatar handle={handle} size="small" />
         <span class="friend-name">
           <strong>@{handle}</strong>
+          {caption && <> {caption}</>}
         </span>
       </div>
       <div class="person-actions">
-        <button type="button" class="link-button" disabled={command.busy} onClick={() => void command.run(() => engine.unblock(handle))}>
-          Unblock
-        </button>
+        {actions.map((action) => (
+          <button key={action.label} type="button" class={action.class} disabled={command.busy} onClick={() => void command.run(action.run)}>
+            {action.label}
+          </button>
+        ))}
       </div>
       <CommandError error={command.error} />
     </li>
   );
+}
+
+function Incoming({ engine, handle }: { engine: Engine; handle: string }) {
+  return (
+    <PersonRow
+      class="person request"
+      handle={handle}
+      caption="wants to be your friend"
+      actions={[
+        { label: "Accept", class: "button small", run: () => engine.accept(handle) },
+        { label: "Decline", class: "button small quiet", run: () => engine.decline(handle) },
+      ]}
+    />
+  );
+}
+
+function Outgoing({ engine, handle }: { engine: Engine; handle: string }) {
+  return (
+    <PersonRow
+      handle={handle}
+      caption={<span class="muted">— waiting for them to accept</span>}
+      actions={[{ label: "Cancel request", class: "link-button", run: () => engine.unfriend(handle) }]}
+    />
+  );
+}
+
+function Blocked({ engine, handle }: { engine: Engine; handle: string }) {
+  return <PersonRow handle={handle} actions={[{ label: "Unblock", class: "link-button", run: () => engine.unblock(handle) }]} />;
 }
