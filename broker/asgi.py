@@ -6,15 +6,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "broker.settings")
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from signaling.auth import SessionAuthOnce  # noqa: E402
 from signaling.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # The consumer checks Origin itself, so that a refusal reaches the client as an ERROR frame.
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": SessionAuthOnce(URLRouter(websocket_urlpatterns)),
     }
 )

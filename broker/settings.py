@@ -175,6 +175,13 @@ TURN_CREDENTIAL_TTL = env_int("TURN_CREDENTIAL_TTL", 6 * 3600)
 SIGNALING_MAX_FRAME_BYTES = env_int("SIGNALING_MAX_FRAME_BYTES", 64 * 1024)
 SIGNALING_FRAMES_PER_SECOND = env_int("SIGNALING_FRAMES_PER_SECOND", 50)
 SIGNALING_FRAME_BURST = env_int("SIGNALING_FRAME_BURST", 200)
+# Sockets one client address may hold in one server process (0: no cap). Behind a proxy, the
+# address is the one the proxy reports.
+SIGNALING_MAX_CONNECTIONS_PER_ADDRESS = env_int("SIGNALING_MAX_CONNECTIONS_PER_ADDRESS", 100)
+# Distinct handles a connection may dial in a minute that are not its friends (friend requests).
+SIGNALING_STRANGER_DIALS_PER_MINUTE = env_int("SIGNALING_STRANGER_DIALS_PER_MINUTE", 5)
+# A socket that sends nothing (not even the client's HEARTBEAT, every 5 s) this long is closed.
+SIGNALING_IDLE_TIMEOUT = env_int("SIGNALING_IDLE_TIMEOUT", 60)
 # With Redis: how long a server process's record of a connection outlives its last refresh
 # (a crashed process's connections vanish after this long).
 SIGNALING_PRESENCE_TTL = env_int("SIGNALING_PRESENCE_TTL", 60)

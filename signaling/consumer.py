@@ -2,22 +2,31 @@
 
 Only a logged-in session may attach, and only as its own handle. Every relayed frame carries
 the ``src`` we stamp. A bad frame is answered with ``ERROR`` and the connection lives on.
+
+This is the server's hot path, so the consumer runs its own small loop instead of Channels'
+generic one: each frame is read straight from the socket (no asyncio task per message, no
+``close_old_connections`` thread hop, since nothing here touches the database after the
+connection is authenticated), parsed once, and handed to the other consumer directly when both
+sockets live in this process. Channel layer events (frames from other processes, take-over,
+log-out) arrive on a second, long-lived task and dispatch by Channels' naming convention.
 """
 
+import asyncio
 import logging
-import time
 from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.consumer import AsyncConsumer, get_handler_name
+from channels.layers import get_channel_layer
 from django.conf import settings
-from django.http.request import split_domain_port, validate_host
 
-from signaling import protocol
-from signaling.directory import directory_for, refresh_seconds
-from signaling.limits import TokenBucket
+from signaling import limits, protocol
+from signaling.directory import Directory, directory_for, refresh_seconds
+from signaling.limits import StrangerDials, TokenBucket
+from signaling.negotiations import Negotiations
+from signaling.origin import origin_allowed
 from signaling.ownership import may_claim, route_key
 from signaling.presence import Notice, presence_text
-from signaling.switchboard import handle_group, presence, switchboard
+from signaling.switchboard import addresses, handle_group, presence, switchboard
 
 log = logging.getLogger(__name__)
 
@@ -25,66 +34,137 @@ log = logging.getLogger(__name__)
 CLOSE_REFUSED = 4001
 CLOSE_TAKEN_OVER = 4002
 CLOSE_LOGGED_OUT = 4003
+CLOSE_FLOODING = 4004
+CLOSE_IDLE = 4005
 
 TAKEN_OVER = "This handle connected again from another tab or device; this connection was taken over."
+FLOODING = "Too many frames, for too long: this connection is closed."
+TOO_MANY_FRAMES = "Too many frames: slow down; frames are being dropped."
+STRANGER_DIALS = (
+    "You have dialled too many people who are not your friends in the last minute; "
+    "this frame was not relayed. Try again later."
+)
+NOT_NEGOTIATED = "{kind} frame for a connection that was never offered between you two; not relayed."
 EXPIRE_REPEAT_SECONDS = 5.0
 MAX_EXPIRE_MEMORY = 256
+# What the PeerJS client sends every 5 s: recognised without parsing.
+HEARTBEAT_TEXT = '{"type":"HEARTBEAT"}'
 
 
-def origin_allowed(headers: list[tuple[bytes, bytes]]) -> bool:
-    """Browsers always send Origin on a WebSocket; it must name one of our hosts.
+class PeerConsumer(AsyncConsumer):
+    # The state of one connection, all of it; most is set when it attaches.
+    peer_id = ""  # the handle, exactly as the account spells it: the src of every frame it sends
+    key = ""  # the route key (case-folded handle)
+    attached = False  # registered in the switchboard and the directory
+    closed = False  # a close was sent, or the socket is gone
+    address = ""  # the client address counted against SIGNALING_MAX_CONNECTIONS_PER_ADDRESS
+    session_key: str | None = None
+    watching: frozenset[str] = frozenset()  # route keys this connection WATCHes
+    watched = False  # has this connection sent WATCH yet (its first gets the full picture)
+    last_seen = 0.0
+    refreshed = 0.0
+    refresh_every = 0.0
+    last_limit_error = float("-inf")
+    last_refusal_error = float("-inf")
+    bucket: TokenBucket
+    strikes: TokenBucket  # frames dropped over the limit; empty means the socket keeps flooding
+    dials: StrangerDials
+    negotiations: Negotiations
+    expired: dict[str, float]
+    directory: Directory
+    channel_name = ""
+    events: asyncio.Task | None = None
 
-    A client with no Origin is not a browser, so no other site can be riding its cookie.
-    """
-    for name, value in headers:
-        if name == b"origin":
-            origin = value.decode("latin-1")
-            if "://" not in origin:
-                return False
-            host = origin.split("://", 1)[1]
-            domain, _port = split_domain_port(host)
-            allowed = settings.ALLOWED_HOSTS
-            if settings.DEBUG and not allowed:
-                allowed = [".localhost", "127.0.0.1", "[::1]"]
-            return bool(domain) and validate_host(domain, allowed)
-    return True
+    async def __call__(self, scope, receive, send):
+        self.scope = scope
+        self.base_send = send
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        try:
+            while True:
+                message = await receive()
+                kind = message["type"]
+                if kind == "websocket.receive":
+                    await self.receive_frame(message.get("text"))
+                elif kind == "websocket.connect":
+                    await self.connect()
+                elif kind == "websocket.disconnect":
+                    break
+        finally:
+            await self.end()
 
+    # --- sending, never raising -------------------------------------------------------
 
-class PeerConsumer(AsyncWebsocketConsumer):
-    peer_id: str = ""
-    key: str = ""
-    attached = False
+    async def send_text(self, text: str) -> bool:
+        """Sends a frame to my client; False if the socket is closed or going away."""
+        if self.closed:
+            return False
+        try:
+            await self.base_send({"type": "websocket.send", "text": text})
+        except Exception:  # the server closed the socket under us (a race, not a bug)
+            self.closed = True
+            log.debug("send to a closing signaling socket failed", exc_info=True)
+            return False
+        return True
 
-    async def connect(self):
+    async def close(self, code: int) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await self.base_send({"type": "websocket.close", "code": code})
+        except Exception:
+            log.debug("close of a closing signaling socket failed", exc_info=True)
+
+    # --- attaching --------------------------------------------------------------------
+
+    async def connect(self) -> None:
         # Accept first, then refuse with ERROR: the PeerJS client reports an ERROR frame's
         # message to the app, while a refused handshake only looks like a network failure.
-        await self.accept()
-        refusal = self._refusal()
+        await self.base_send({"type": "websocket.accept"})
+        refusal = self.refusal()
         if refusal:
             await self.refuse(refusal)
             return
+        client = self.scope.get("client")
+        address = str(client[0]) if client else ""
+        if address and not addresses.add(address, settings.SIGNALING_MAX_CONNECTIONS_PER_ADDRESS):
+            await self.refuse("Too many signaling connections from your address; close some tabs and try again.")
+            return
+        self.address = address
         self.session_key = self.scope["session"].session_key
-        self.bucket = TokenBucket(settings.SIGNALING_FRAMES_PER_SECOND, settings.SIGNALING_FRAME_BURST)
-        self.expired: dict[str, float] = {}
-        self.last_limit_error = 0.0
+        now = limits.clock()
+        self.bucket = TokenBucket(settings.SIGNALING_FRAMES_PER_SECOND, settings.SIGNALING_FRAME_BURST, now)
+        self.strikes = TokenBucket(1, settings.SIGNALING_FRAME_BURST, now)
+        self.dials = StrangerDials(settings.SIGNALING_STRANGER_DIALS_PER_MINUTE, 60.0)
+        self.negotiations = Negotiations()
+        self.expired = {}
+        self.last_seen = self.refreshed = now
+        self.refresh_every = refresh_seconds()
+        self.directory = directory_for(presence)
 
-        self.directory = directory_for(self.channel_layer, presence)
-        self.refreshed = time.monotonic()
-
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
         displaced = switchboard.attach(self.key, self)
         self.attached = True
         if displaced is not None:
-            await displaced.displace(TAKEN_OVER)
+            await displaced.displace(TAKEN_OVER, CLOSE_TAKEN_OVER)
         previous = await self.directory.claim(self.key, self.channel_name, self.peer_id)
-        if previous is not None:
-            # The handle was connected to another server process: that connection closes.
-            await self.channel_layer.send(previous, {"type": "peer.takeover", "channel": self.channel_name})
-        # Log-out and account deletion reach every connection of the handle through this group.
-        await self.channel_layer.group_add(handle_group(self.key), self.channel_name)
-        await self.send(text_data=protocol.open_text())
+        if self.channel_layer is not None:
+            if previous is not None:
+                # The handle was connected to another server process: that connection closes.
+                await self.channel_layer.send(previous, {"type": "peer.takeover", "channel": self.channel_name})
+            # Log-out and account deletion reach every connection of the handle through this group.
+            await self.channel_layer.group_add(handle_group(self.key), self.channel_name)
+            self.events = asyncio.get_running_loop().create_task(self.channel_events())
+        switchboard.sweep_idle(settings.SIGNALING_IDLE_TIMEOUT, self.idle_reason(), CLOSE_IDLE)
+        await self.send_text(protocol.open_text())
 
-    def _refusal(self) -> str | None:
-        if not origin_allowed(self.scope.get("headers", [])):
+    @staticmethod
+    def idle_reason() -> str:
+        return f"No frame for {settings.SIGNALING_IDLE_TIMEOUT} s (PeerJS sends HEARTBEAT every 5 s): closed."
+
+    def refusal(self) -> str | None:
+        if not origin_allowed(self.scope):
             return "This page's origin may not use the Peerwall broker."
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         peer_id = (query.get("id") or [""])[0]
@@ -97,125 +177,219 @@ class PeerConsumer(AsyncWebsocketConsumer):
             return "Log in to Peerwall first: the broker only serves logged-in accounts."
         handle = user.get_username()
         if not may_claim(handle, peer_id):
-            return f"This session may connect only as @{handle}, not as {peer_id[:64]!r}."
-        self.peer_id = peer_id
-        self.key = route_key(peer_id)
+            return f"This session may connect only as {handle!r} (spelled so), not as {peer_id[:64]!r}."
+        self.peer_id = handle
+        self.key = route_key(handle)
         return None
 
     async def refuse(self, reason: str) -> None:
-        await self.send(text_data=protocol.error_text(reason))
-        await self.close(code=CLOSE_REFUSED)
+        await self.send_text(protocol.error_text(reason))
+        await self.close(CLOSE_REFUSED)
 
-    async def disconnect(self, code):
+    async def end(self) -> None:
+        """The one teardown path: the socket is gone, whatever ended it."""
+        self.closed = True
+        if self.events is not None and self.events is not asyncio.current_task():
+            self.events.cancel()
+            try:
+                await self.events
+            except BaseException:  # cancelled, or it had failed and logged already
+                log.debug("signaling event task ended", exc_info=True)
         if self.attached:
-            await self._detach()
+            await self.detach()
+        if self.address:
+            addresses.remove(self.address)
+            self.address = ""
 
-    async def _detach(self) -> None:
+    async def detach(self) -> None:
         self.attached = False
+        held = switchboard.lookup(self.key) is self
         switchboard.detach(self.key, self)
-        await self._tell(await self.directory.leave(self.key, self.channel_name, self.peer_id))
-        await self.channel_layer.group_discard(handle_group(self.key), self.channel_name)
+        try:
+            if held:  # else a newer socket of this handle took over: friends hear nothing
+                await self.tell(await self.directory.leave(self.key, self.channel_name, self.peer_id))
+            if self.channel_layer is not None:
+                await self.channel_layer.group_discard(handle_group(self.key), self.channel_name)
+        except Exception:  # Redis gone: its entries expire by themselves (SIGNALING_PRESENCE_TTL)
+            log.exception("signaling detach could not reach the directory")
 
-    async def _tell(self, notices: list[Notice]) -> None:
+    async def tell(self, notices: list[Notice]) -> None:
         for to_key, about, online in notices:
-            await self._send_to(to_key, presence_text(about, online))
+            await self.send_to(to_key, presence_text(about, online))
 
-    async def _send_to(self, key: str, text: str) -> bool:
+    async def send_to(self, key: str, text: str) -> bool:
         """Delivers ``text`` to the connection holding ``key``, in this process or another."""
         target = switchboard.lookup(key)
         if target is not None:
             return await target.deliver(text)
-        if self.directory.shared:
-            location = await self.directory.locate(key)
-            if location is not None:
-                await self.channel_layer.send(location.channel, {"type": "peer.frame", "text": text})
-                return True
-        return False
+        location = await self.directory.locate(key)
+        if location is None or self.channel_layer is None:
+            return False
+        await self.channel_layer.send(location.channel, {"type": "peer.frame", "text": text})
+        return True
 
     # --- frames from the client -------------------------------------------------------
 
-    async def receive(self, text_data=None, bytes_data=None):
+    async def receive_frame(self, text: str | None) -> None:
         if not self.attached:
             return
-        if not self.bucket.take():
-            await self._limit_error()
+        now = limits.clock()
+        self.last_seen = now
+        if not self.bucket.take(now):
+            await self.over_limit(now)
             return
-        now = time.monotonic()
-        if now - self.refreshed > refresh_seconds():
+        if now - self.refreshed > self.refresh_every:
             self.refreshed = now
             await self.directory.refresh(self.key, self.channel_name, self.peer_id)
+        if text == HEARTBEAT_TEXT:
+            return  # the client is alive: last_seen says so
         try:
-            frame = protocol.parse_client_frame(
-                text_data if text_data is not None else bytes_data, settings.SIGNALING_MAX_FRAME_BYTES
-            )
+            frame = protocol.parse_client_frame(text, settings.SIGNALING_MAX_FRAME_BYTES)
         except protocol.FrameError as error:
-            await self.send(text_data=protocol.error_text(str(error)))
+            await self.send_text(protocol.error_text(str(error)))
             return
         if frame.type == protocol.HEARTBEAT:
-            return  # daphne's WebSocket pings find dead connections; nothing to do here
+            return
         if frame.type == protocol.WATCH:
-            await self._tell(await self.directory.watch(self.key, self.peer_id, frame.payload))
+            fresh, self.watched, self.watching = not self.watched, True, frame.payload
+            await self.tell(await self.directory.watch(self.key, self.peer_id, frame.payload, fresh))
             return
         if frame.dst is None:  # a legacy LEAVE without dst: the client is going away
-            await self.close()
+            await self.close(1000)
+            await self.detach()
             return
-        await self._route(frame, frame.dst)
+        await self.route(frame, frame.dst)
 
-    async def _route(self, frame: protocol.ClientFrame, dst: str) -> None:
+    async def over_limit(self, now: float) -> None:
+        """A frame over the rate limit is dropped; a socket that keeps flooding is closed.
+
+        Dropping is cheap (nothing is parsed), so the server reads a flood as fast as it comes
+        and holds no backlog of it; the close bounds how long one socket may keep trying.
+        """
+        if not self.strikes.take(now):
+            await self.send_text(protocol.error_text(FLOODING))
+            await self.close(CLOSE_FLOODING)
+            await self.detach()
+            return
+        if now - self.last_limit_error >= 1.0:  # a flood must not be answered by a flood
+            self.last_limit_error = now
+            await self.send_text(protocol.error_text(TOO_MANY_FRAMES))
+
+    async def refused(self, message: str) -> None:
+        """A frame refused by a relay rule: said once a second at most, so refusals cannot flood."""
+        now = limits.clock()
+        if now - self.last_refusal_error >= 1.0:
+            self.last_refusal_error = now
+            await self.send_text(protocol.error_text(message))
+
+    async def route(self, frame: protocol.ClientFrame, dst: str) -> None:
         dst_key = route_key(dst)
-        if await self._send_to(dst_key, protocol.relay_text(frame, self.peer_id)):
+        if frame.type == protocol.OFFER:
+            await self.offer(frame, dst, dst_key)
             return
+        text = protocol.relay_text(frame, self.peer_id)
         if frame.type in protocol.NOTICE_TYPES:
+            await self.send_to(dst_key, text)  # relayed only if connected; never answered
             return
-        connection_id = frame.payload.get("connectionId", "") if isinstance(frame.payload, dict) else ""
-        await self._expire(dst, f"{dst_key} {connection_id}")
+        connection_id = frame.payload["connectionId"]
+        friend = self.negotiations.partner(dst_key, connection_id)
+        if friend is None:
+            await self.refused(NOT_NEGOTIATED.format(kind=frame.type))
+            return
+        if not await self.send_to(dst_key, text) and friend:
+            await self.expire(dst, f"{dst_key} {connection_id}")
 
-    async def _expire(self, dst: str, attempt: str) -> None:
+    async def offer(self, frame: protocol.ClientFrame, dst: str, dst_key: str) -> None:
+        """An OFFER starts a negotiation; strangers get no instant answer and a dial budget.
+
+        To a friend (both watch each other) an absent handle is answered with EXPIRE at once. To
+        anyone else absence looks like a ring nobody answers, so presence is no oracle: the
+        client's own timeout reports it.
+        """
+        connection_id = frame.payload["connectionId"]
+        target = switchboard.lookup(dst_key)
+        if target is not None:
+            location, watches_back = None, self.key in target.watching
+        else:
+            location, watches_back = await self.directory.reach(dst_key, self.key)
+        friend = watches_back and dst_key in self.watching
+        if not friend and not self.dials.allow(dst_key):
+            await self.refused(STRANGER_DIALS)
+            return
+        self.negotiations.offered(dst_key, connection_id, friend)
+        text = protocol.relay_text(frame, self.peer_id)
+        offer = (self.key, connection_id)
+        if target is not None:
+            delivered = await target.deliver(text, offer)
+        elif location is not None and self.channel_layer is not None:
+            event = {"type": "peer.frame", "text": text, "offer": list(offer)}
+            await self.channel_layer.send(location.channel, event)
+            delivered = True
+        else:
+            delivered = False
+        if not delivered and friend:
+            await self.expire(dst, f"{dst_key} {connection_id}")
+
+    async def expire(self, dst: str, attempt: str) -> None:
         """Tells the sender its peer is not here, once per connection attempt.
 
         An offer is followed by a burst of candidates with the same connection id; one EXPIRE is
         enough for the client to report ``peer-unavailable``. A new attempt (a new id) gets its
         own answer at once, so a client that retries soon is never left waiting.
         """
-        now = time.monotonic()
-        if self.expired.get(attempt, 0.0) > now:
+        now = limits.clock()
+        if self.expired.get(attempt, float("-inf")) > now:
             return
         if len(self.expired) >= MAX_EXPIRE_MEMORY:
             self.expired = {k: t for k, t in self.expired.items() if t > now}
+            while len(self.expired) >= MAX_EXPIRE_MEMORY:
+                self.expired.pop(next(iter(self.expired)))
         self.expired[attempt] = now + EXPIRE_REPEAT_SECONDS
-        await self.send(text_data=protocol.expire_text(dst, self.peer_id))
-
-    async def _limit_error(self) -> None:
-        now = time.monotonic()
-        if now - self.last_limit_error >= 1.0:  # a flood must not be answered by a flood
-            self.last_limit_error = now
-            await self.send(text_data=protocol.error_text("Too many frames: slow down; frames are being dropped."))
+        await self.send_text(protocol.expire_text(dst, self.peer_id))
 
     # --- the Endpoint interface, used by other consumers of this process ---------------
 
-    async def deliver(self, text: str) -> bool:
+    async def deliver(self, text: str, offer: tuple[str, str] | None = None) -> bool:
+        """A frame for my client; ``offer`` = (sender's key, connection id) if it is an OFFER."""
         if not self.attached:
             return False
-        try:
-            await self.send(text_data=text)
-        except Exception:  # the socket is going away under us; the sender hears EXPIRE
-            log.info("relay to a closing connection failed", exc_info=True)
-            return False
-        return True
+        if offer is not None:
+            # Whoever offered knows I am here, so my answers may hear EXPIRE if they leave.
+            self.negotiations.offered(offer[0], offer[1], True)
+        return await self.send_text(text)
 
     async def displace(self, reason: str, code: int = CLOSE_TAKEN_OVER) -> None:
         if not self.attached:
             return
-        await self._detach()
-        await self.send(text_data=protocol.error_text(reason))
-        await self.close(code=code)
+        await self.detach()
+        await self.send_text(protocol.error_text(reason))
+        await self.close(code)
 
     # --- channel layer events ----------------------------------------------------------
 
+    async def channel_events(self) -> None:
+        """Channel layer events for this connection, dispatched by Channels' naming convention."""
+        assert self.channel_layer is not None
+        while not self.closed:
+            event = await self.channel_layer.receive(self.channel_name)
+            try:
+                handler = getattr(self, get_handler_name(event), None)
+                if handler is None:
+                    log.warning("signaling event of unknown type %r", event.get("type"))
+                    continue
+                await handler(event)
+            except Exception:  # one bad event must not end the connection's event loop
+                log.exception("signaling event failed")
+
     async def peer_frame(self, event):
         """A frame for my client relayed from a connection in another server process."""
-        if self.attached and isinstance(event.get("text"), str):
-            await self.send(text_data=event["text"])
+        text, offer = event.get("text"), event.get("offer")
+        if not isinstance(text, str):
+            return
+        if isinstance(offer, list) and len(offer) == 2 and all(isinstance(part, str) for part in offer):
+            await self.deliver(text, (offer[0], offer[1]))
+        else:
+            await self.deliver(text)
 
     async def peer_takeover(self, event):
         if event.get("channel") != self.channel_name:

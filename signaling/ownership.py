@@ -1,8 +1,10 @@
 """Which peer ids a logged-in account may use, and how ids are routed.
 
-This is the one place that decides ownership. Today a person's only peer id is their handle
-(in any letter case). Several devices per person will connect as ``handle-device``; a handle
-never contains ``-``, so the owner of any id is the part before the first ``-``.
+This is the one place that decides ownership. Today a person's only peer id is their handle,
+spelled exactly as the account spells it: another letter case would reach friends as a ``src``
+they take for another person, so it is refused rather than quietly mapped. Several devices per
+person will connect as ``handle-device``; a handle never contains ``-``, so the owner of any id
+is the part before the first ``-``.
 """
 
 import re
@@ -25,4 +27,4 @@ def route_key(peer_id: str) -> str:
 
 def may_claim(handle: str, peer_id: str) -> bool:
     """May the account ``handle`` connect to the broker as ``peer_id``?"""
-    return is_peer_id(peer_id) and normalize(peer_id) == normalize(handle)
+    return is_peer_id(peer_id) and peer_id == handle

@@ -7,6 +7,7 @@ is shown to the client in an ``ERROR`` frame.
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +35,12 @@ CLIENT_TYPES = NEGOTIATION_TYPES | NOTICE_TYPES | {HEARTBEAT, WATCH}
 MAX_WATCHED = 1000
 
 MAX_CONNECTION_ID_LENGTH = 128
-# The serializations the PeerJS client knows (see _check_offer).
-SERIALIZATIONS = frozenset({"raw", "json", "binary", "binary-utf8"})
+# A serialization is a name the recipient's client looks up in its serializers (see _check_offer).
+SERIALIZATION_RE = re.compile(r"\A[A-Za-z][A-Za-z0-9_-]{0,63}\Z")
+# Names every JavaScript object has: the lookup would find a function that is no serializer.
+OBJECT_PROTOTYPE_NAMES = frozenset(
+    {"constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString", "valueOf"}
+)
 # How deeply a payload's objects and arrays may nest. Far below Python's recursion limit, so a
 # payload that json.loads accepted can always be re-encoded by json.dumps in relay_text.
 MAX_PAYLOAD_DEPTH = 100
@@ -131,14 +136,22 @@ def parse_client_frame(text: object, max_bytes: int) -> ClientFrame:
 
 
 def _check_offer(payload: dict) -> None:
-    """A data OFFER must name a serialization the recipient's PeerJS client has.
+    """A data OFFER must name its serialization as a plain identifier.
 
-    The client builds the connection with ``serializers[payload.serialization]``: any other name
-    (or "constructor") throws, uncaught, in the recipient's page. Other types it only logs.
+    The client builds the connection with ``serializers[payload.serialization]``. Which names it
+    has is the apps' business (peerjs 1.5's ``MsgPackPeer`` adds "MsgPack", ``Peer({serializers})``
+    any other), so every plain name is relayed; what cannot be a registered serializer is not:
+    ``__proto__``, ``constructor`` and the like would hand the recipient's page an object's own
+    functions, and anything that is no identifier is no serializer's name.
     """
-    if payload.get("type") == "data" and payload.get("serialization") not in SERIALIZATIONS:
-        names = ", ".join(sorted(SERIALIZATIONS))
-        raise FrameError(f"OFFER frame's 'payload.serialization' must be one of {names}.")
+    if payload.get("type") != "data":
+        return
+    name = payload.get("serialization")
+    if not isinstance(name, str) or not SERIALIZATION_RE.match(name) or name in OBJECT_PROTOTYPE_NAMES:
+        raise FrameError(
+            "OFFER frame's 'payload.serialization' must be a serializer's name: "
+            "a letter, then up to 63 letters, digits, '_' or '-'."
+        )
 
 
 def _watch_list(payload: object) -> frozenset[str]:

@@ -6,22 +6,30 @@ without a round trip through the channel layer. Everything that must reach other
 so the same code works with the in-memory layer and with channels_redis.
 """
 
+import asyncio
+import logging
 from typing import Protocol
 
+from signaling.limits import AddressCounter, clock
 from signaling.presence import PresenceBoard
+
+log = logging.getLogger(__name__)
 
 
 class Endpoint(Protocol):
     peer_id: str
+    watching: frozenset[str]
+    last_seen: float
 
-    async def deliver(self, text: str) -> bool: ...
+    async def deliver(self, text: str, offer: tuple[str, str] | None = None) -> bool: ...
 
-    async def displace(self, reason: str) -> None: ...
+    async def displace(self, reason: str, code: int) -> None: ...
 
 
 class Switchboard:
     def __init__(self) -> None:
         self._endpoints: dict[str, Endpoint] = {}
+        self._sweeper: asyncio.Task | None = None
 
     def attach(self, key: str, endpoint: Endpoint) -> Endpoint | None:
         """Registers ``endpoint`` under ``key``; returns the endpoint it displaces, if any."""
@@ -41,10 +49,30 @@ class Switchboard:
     def __len__(self) -> int:
         return len(self._endpoints)
 
+    def sweep_idle(self, timeout: float, reason: str, code: int) -> None:
+        """Keeps one task per process that closes sockets silent for longer than ``timeout``.
+
+        One sweep over all sockets every few seconds costs far less than a timer per socket.
+        """
+        if timeout <= 0 or (self._sweeper is not None and not self._sweeper.done()):
+            return
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep(timeout, reason, code))
+
+    async def _sweep(self, idle: float, reason: str, code: int) -> None:
+        while self._endpoints:
+            await asyncio.sleep(min(idle / 4, 15.0))
+            deadline = clock() - idle
+            for endpoint in [e for e in self._endpoints.values() if e.last_seen < deadline]:
+                try:
+                    await endpoint.displace(reason, code)
+                except Exception:  # one broken socket must not stop the sweeping
+                    log.exception("closing an idle signaling socket failed")
+
 
 # One per process: the consumers of this process share them.
 switchboard = Switchboard()
 presence = PresenceBoard()
+addresses = AddressCounter()
 
 
 def handle_group(key: str) -> str:

@@ -1,3 +1,7 @@
+import asyncio
+import math
+import time
+
 import pytest
 from channels.layers import channel_layers
 from django.test import Client
@@ -41,9 +45,96 @@ def channel_layer_backend(request, settings):
     if request.param == "redis":
         url = need("REDIS_URL", "Redis")
         config = redis_channel_layer(url)
+        request.getfixturevalue("clear_redis_directory")
     else:
         config = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     settings.CHANNEL_LAYERS = {"default": config}
     channel_layers.backends.clear()
     yield request.param
     channel_layers.backends.clear()
+
+
+class FakeClock:
+    """Stands in for ``signaling.limits.clock``: the broker's time moves only when the test says so.
+
+    It starts on a whole second, so that steps like 0.5 add up exactly.
+    """
+
+    def __init__(self) -> None:
+        self.now = float(math.ceil(time.monotonic()))
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock(monkeypatch) -> FakeClock:
+    """Every time the signaling code reads (through ``signaling.limits.clock``) comes from here."""
+    clock = FakeClock()
+    monkeypatch.setattr("signaling.limits.clock", clock)
+    return clock
+
+
+class FramesTaken:
+    """Counts the frames that reached a connection's rate limit (``TokenBucket.take``).
+
+    A dropped frame is silent by design, so a test cannot see that the consumer has handled it;
+    ``reach(n)`` waits until one connection has put n frames in all through its limit, which is
+    when a test may move the fake clock on without racing the frames it already sent. (Counted
+    per bucket: a connection may keep other buckets too, e.g. of frames dropped.)
+    """
+
+    def __init__(self) -> None:
+        self.takes: dict[int, int] = {}
+
+    @property
+    def count(self) -> int:
+        return max(self.takes.values(), default=0)
+
+    async def reach(self, n: int, seconds: float = 5.0) -> None:
+        deadline = time.monotonic() + seconds  # only how long to wait at most; nothing is timed
+        while self.count < n:
+            if time.monotonic() > deadline:
+                pytest.fail(f"only {self.count} of {n} frames reached the rate limit (TokenBucket.take)")
+            await asyncio.sleep(0.001)
+
+
+@pytest.fixture
+def frames_taken(monkeypatch) -> FramesTaken:
+    from signaling.limits import TokenBucket
+
+    counter = FramesTaken()
+    take = TokenBucket.take
+
+    def counted_take(self, *args, **kwargs):
+        counter.takes[id(self)] = counter.takes.get(id(self), 0) + 1
+        return take(self, *args, **kwargs)
+
+    monkeypatch.setattr(TokenBucket, "take", counted_take)
+    return counter
+
+
+@pytest.fixture(autouse=True)
+def fresh_presence():
+    """The process's presence board (and its memory of departed handles) is new for each test."""
+    from signaling import switchboard
+
+    switchboard.presence.__init__()
+    yield
+    switchboard.presence.__init__()
+
+
+@pytest.fixture
+def clear_redis_directory():
+    """Forgets the Redis directory's keys (departed watch lists outlive a test by minutes)."""
+    import redis
+
+    client = redis.Redis.from_url(need("REDIS_URL", "Redis"))
+    for key in client.scan_iter("peerwall:*"):
+        client.delete(key)
+    yield
+    for key in client.scan_iter("peerwall:*"):
+        client.delete(key)

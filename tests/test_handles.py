@@ -44,9 +44,14 @@ def test_reserved_words_are_themselves_well_formed():
         assert word == word.lower() and is_peer_id(word), word
 
 
-def test_ownership_is_case_insensitive_and_exact():
+def test_ownership_is_the_handle_spelled_exactly():
     assert may_claim("alice", "alice")
-    assert may_claim("alice", "ALICE")
+    assert may_claim("Alice_B", "Alice_B")
+    # Another letter case is another src to friends: refused, never quietly mapped.
+    assert not may_claim("alice", "ALICE")
+    assert not may_claim("alice", "Alice")
+    assert not may_claim("bob", "BOB")
+    assert not may_claim("Alice_B", "alice_b")
     assert not may_claim("alice", "alice2")
     assert not may_claim("alice", "bob")
     assert not may_claim("alice", "alice-laptop")  # device ids are not granted yet

@@ -11,11 +11,12 @@ from signaling.presence import PresenceBoard
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")
 
 
 async def connect(cookie: str, peer_id: str) -> WebsocketCommunicator:
     ws = WebsocketCommunicator(
-        application, f"/peerjs?key=peerjs&id={peer_id}&token=t", headers=[(b"cookie", cookie.encode()), ORIGIN]
+        application, f"/peerjs?key=peerjs&id={peer_id}&token=t", headers=[(b"cookie", cookie.encode()), ORIGIN, HOST]
     )
     connected, _ = await ws.connect()
     assert connected
@@ -82,8 +83,14 @@ async def test_a_bad_watch_list_gets_an_error_and_the_connection_lives(session_c
 
 def test_board_rules_directly():
     board = PresenceBoard()
-    assert board.watch("a", "A", frozenset({"b"})) == []
-    assert sorted(board.watch("b", "B", frozenset({"a", "c"}))) == [("a", "B", True), ("b", "A", True)]
-    assert board.watch("c", "C", frozenset()) == []
+    assert board.watch("a", "A", frozenset({"b"}), fresh=True) == []
+    assert sorted(board.watch("b", "B", frozenset({"a", "c"}), fresh=True)) == [("a", "B", True), ("b", "A", True)]
+    assert board.watch("c", "C", frozenset(), fresh=True) == []
+    # The same list again from the same connection is no news to anyone.
+    assert board.watch("b", "B", frozenset({"a", "c"}), fresh=False) == []
+    # A new connection of b (a take-over inherits the list) is told who is online; a hears nothing.
+    assert board.watch("b", "B", frozenset({"a", "c"}), fresh=True) == [("b", "A", True)]
     assert board.leave("b") == [("a", "B", False)]
     assert board.leave("b") == []
+    # b's list is remembered a while after it left: a friend dialling b hears EXPIRE at once.
+    assert board.watches("b", "a") and not board.watches("b", "z")

@@ -1,9 +1,10 @@
 """Two daphne processes sharing the real Redis and PostgreSQL relay to each other.
 
 Clients on each process (real WebSockets, sessions made by the real sign-up page) exchange
-PeerJS frames, hear EXPIRE for handles connected nowhere, hear presence across processes, and
-one connection per handle holds across processes. A killed process leaves no ghosts once its
-entries expire.
+PeerJS frames, hear EXPIRE for friends connected nowhere, hear presence across processes, and
+one connection per handle holds across processes. A connection that only sends HEARTBEATs stays
+reachable from the other process long past the directory's TTL; a killed process leaves no
+ghosts once its entries expire.
 """
 
 import asyncio
@@ -19,10 +20,13 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
+import redis
 import websockets
 
+from signaling.directory import RedisDirectory
+from signaling.ownership import route_key
 from tests.e2e.harness import LiveServer
-from tests.services import need
+from tests.services import need, need_postgresql
 
 pytestmark = pytest.mark.services
 PASSWORD = "correct horse battery staple"
@@ -32,9 +36,7 @@ PRESENCE_TTL = 3
 @pytest.fixture(scope="module")
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database on the configured server, dropped afterwards."""
-    url = need("DATABASE_URL", "PostgreSQL")
-    if not url.startswith(("postgres://", "postgresql://")):
-        pytest.skip(f"DATABASE_URL is not PostgreSQL ({url.split(':', 1)[0]})")
+    url = need_postgresql()
     name = f"peerwall_scale_{secrets.token_hex(4)}"
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -107,6 +109,34 @@ def offer(dst: str, n: int = 1) -> str:
     return json.dumps({"type": "OFFER", "dst": dst, "payload": {"connectionId": f"dc_{n}", "sdp": {"type": "offer"}}})
 
 
+HEARTBEAT = '{"type":"HEARTBEAT"}'  # what the PeerJS client sends every 5 s, byte for byte
+
+
+def watch(*handles: str) -> str:
+    return json.dumps({"type": "WATCH", "payload": {"handles": list(handles)}})
+
+
+async def befriend(wa, a: Account, wb, b: Account) -> None:
+    """a and b watch each other (as friends' apps do), and each hears that the other is online."""
+    await wa.send(watch(b.handle))
+    assert await nothing(wa)  # b does not watch a yet: a learns nothing
+    await wb.send(watch(a.handle))
+    assert (await receive(wa))["payload"] == {"handle": b.handle, "online": True}
+    assert (await receive(wb))["payload"] == {"handle": a.handle, "online": True}
+
+
+def directory_entry_ttl(handle: str, entry=RedisDirectory._where) -> int:
+    """Seconds until the Redis directory forgets where ``handle`` is connected (-2: it has no entry).
+
+    ``entry=RedisDirectory._watching``: the same for the list of handles it watches.
+    """
+    client = redis.Redis.from_url(need("REDIS_URL", "Redis"))
+    try:
+        return client.ttl(entry(route_key(handle)))
+    finally:
+        client.close()
+
+
 def test_frames_cross_processes_with_src_stamped(servers):
     a, b = servers
     alice, bob = sign_up(a, "alice"), sign_up(b, "bob")
@@ -125,14 +155,58 @@ def test_frames_cross_processes_with_src_stamped(servers):
     asyncio.run(scenario())
 
 
-def test_expire_for_a_handle_connected_to_no_process(servers):
+def test_expire_for_a_friend_connected_to_no_process(servers):
     a, b = servers
     alice, carol = sign_up(a, "alice"), sign_up(b, "carol")
 
     async def scenario():
-        wa = await connect(a, alice)
+        wa, wc = await connect(a, alice), await connect(b, carol)
+        await befriend(wa, alice, wc, carol)
+        await wc.close()  # carol leaves process b
+        assert (await receive(wa))["payload"] == {"handle": carol.handle, "online": False}
         await wa.send(offer(carol.handle))
         assert await receive(wa, 2) == {"type": "EXPIRE", "src": carol.handle, "dst": alice.handle}
+        await wa.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_connection_sending_only_heartbeats_stays_reachable_past_the_presence_ttl(servers):
+    """Its directory entry is refreshed by the frames it sends, so it never expires while it lives.
+
+    alice is on process a and bob on process b: a's switchboard does not hold bob, so every frame
+    alice sends him is located through the Redis directory, whose entries live PRESENCE_TTL s.
+    """
+    a, b = servers
+    alice, bob = sign_up(a, "alice"), sign_up(b, "bob")
+
+    async def scenario():
+        wa, wb = await connect(a, alice), await connect(b, bob)
+        await befriend(wa, alice, wb, bob)
+        # Nothing but HEARTBEATs (a PeerJS client's every 5 s; here every 0.3 s), for over 2 TTLs.
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 2 * PRESENCE_TTL + 1
+        while loop.time() < until:
+            await wa.send(HEARTBEAT)
+            await wb.send(HEARTBEAT)
+            await asyncio.sleep(0.3)
+        # bob's entry is there, and still one that expires by itself (a crashed process's would).
+        assert 0 < directory_entry_ttl(bob.handle) <= PRESENCE_TTL
+        # Relayed from process a to process b and back, never answered by EXPIRE.
+        await wa.send(offer(bob.handle, 1))
+        got = await receive(wb)
+        assert (got["type"], got["src"], got["payload"]["connectionId"]) == ("OFFER", alice.handle, "dc_1")
+        assert await nothing(wa)
+        await wb.send(json.dumps({"type": "ANSWER", "dst": alice.handle, "payload": {"connectionId": "dc_1"}}))
+        assert (await receive(wa))["src"] == bob.handle
+        assert await nothing(wb)
+
+        # Conversely: once bob has gone, his entry is gone and alice hears EXPIRE.
+        await wb.close()
+        assert (await receive(wa))["payload"] == {"handle": bob.handle, "online": False}
+        assert directory_entry_ttl(bob.handle) == -2
+        await wa.send(offer(bob.handle, 2))
+        assert await receive(wa, 2) == {"type": "EXPIRE", "src": bob.handle, "dst": alice.handle}
         await wa.close()
 
     asyncio.run(scenario())
@@ -189,23 +263,21 @@ def test_a_killed_process_leaves_no_ghosts(pg_database, tmp_path):
         async def scenario():
             wa = await connect(steady, alice)
             wb = await connect(doomed, bob)
+            await befriend(wa, alice, wb, bob)
+            assert directory_entry_ttl(bob.handle) > 0
             doomed.process.send_signal(signal.SIGKILL)
             doomed.process.wait(timeout=10)
-            # Until bob's entry expires, frames for him go to a dead process; then EXPIRE.
+            # Nobody refreshes bob's entries any more: where he was expires. Whom he watched is kept
+            # a while longer, as for a handle that left (so friends still hear EXPIRE at once).
             loop = asyncio.get_running_loop()
             deadline = loop.time() + PRESENCE_TTL + 5
-            n = 0
-            while loop.time() < deadline:
-                n += 1
-                await wa.send(offer(bob.handle, n))
-                try:
-                    frame = await receive(wa, 0.5)
-                except TimeoutError:
-                    continue
-                assert frame == {"type": "EXPIRE", "src": bob.handle, "dst": alice.handle}
-                break
-            else:
-                pytest.fail("bob's ghost never expired")
+            while directory_entry_ttl(bob.handle) != -2:
+                if loop.time() > deadline:
+                    pytest.fail("bob's ghost never expired from the directory")
+                await asyncio.sleep(0.2)
+            # And then his friend, dialling him, hears EXPIRE (not a frame sent into a dead process).
+            await wa.send(offer(bob.handle, 1))
+            assert await receive(wa, 2) == {"type": "EXPIRE", "src": bob.handle, "dst": alice.handle}
             await wa.close()
             await wb.close()
 

@@ -8,7 +8,7 @@ real Redis (the latter skips unless REDIS_URL is set).
 
 import asyncio
 import json
-import time
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -21,12 +21,14 @@ from django.test import Client
 
 from broker.asgi import application
 from signaling import protocol
+from signaling.ownership import route_key
 from signaling.switchboard import handle_group, switchboard
 from tests.services import need
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = b"http://127.0.0.1:8000"
+HOST = b"127.0.0.1:8000"
 PASSWORD = "correct horse battery"  # the password of the session_cookie fixture's users
 CLOSE_REFUSED, CLOSE_TAKEN_OVER, CLOSE_LOGGED_OUT = 4001, 4002, 4003
 
@@ -65,7 +67,7 @@ class Sockets:
 
     async def open(self, cookie=None, peer_id="alice", token="t1", origin=ORIGIN, query=None):
         path = "/peerjs?" + (query if query is not None else f"key=peerjs&id={peer_id}&token={token}")
-        headers = []
+        headers = [(b"host", HOST)]  # a real server always has the Host header; the Origin check needs it
         if cookie:
             headers.append((b"cookie", cookie.encode()))
         if origin:
@@ -158,6 +160,36 @@ async def pair(sockets):
     return alice, bob
 
 
+async def befriend(a, a_handle, b, b_handle):
+    """Makes two attached peers friends (each WATCHes the other) and reads the PRESENCE each gets."""
+    await send(a, {"type": "WATCH", "payload": {"handles": [b_handle]}})
+    await send(b, {"type": "WATCH", "payload": {"handles": [a_handle]}})
+    assert await receive(a) == {"type": "PRESENCE", "payload": {"handle": b_handle, "online": True}}
+    assert await receive(b) == {"type": "PRESENCE", "payload": {"handle": a_handle, "online": True}}
+
+
+async def friends(sockets):
+    """alice and bob, attached and friends."""
+    alice, bob = await pair(sockets)
+    await befriend(alice, "alice", bob, "bob")
+    return alice, bob
+
+
+async def departed_friends_of(sockets, alice, *handles):
+    """alice WATCHes the handles; each attaches, watches alice back (friends), and leaves again.
+
+    A friend who just left is still remembered as watching, so alice may hear EXPIRE for it.
+    """
+    await send(alice, {"type": "WATCH", "payload": {"handles": list(handles)}})
+    for handle in handles:
+        other = await sockets.attach(await sockets.login(handle), handle)
+        await send(other, {"type": "WATCH", "payload": {"handles": ["alice"]}})
+        assert await receive(other) == {"type": "PRESENCE", "payload": {"handle": "alice", "online": True}}
+        assert await receive(alice) == {"type": "PRESENCE", "payload": {"handle": handle, "online": True}}
+        await other.disconnect()
+        assert await receive(alice) == {"type": "PRESENCE", "payload": {"handle": handle, "online": False}}
+
+
 async def assert_still_relays(sender, receiver, dst="bob", src="alice", connection_id="dc_after"):
     """The connection is up: a good frame still goes through."""
     await send(sender, offer(dst, connection_id))
@@ -176,14 +208,36 @@ async def test_logged_in_handle_gets_open(sockets):
     assert await nothing(alice)
 
 
-async def test_differently_cased_id_of_own_handle_gets_open_and_is_reachable(sockets):
-    alice = await sockets.attach(await sockets.login("alice"), "Alice")
-    bob = await sockets.attach(await sockets.login("bob"), "bob")
-    await send(bob, offer(dst="alice"))
-    got = await receive(alice)
-    assert (got["src"], got["dst"]) == ("bob", "alice")
-    await send(alice, offer(dst="bob"))
-    assert (await receive(bob))["src"] == "Alice"  # src is the peer id the sender attached as
+@pytest.mark.parametrize(
+    ("handle", "peer_id"),
+    [
+        pytest.param("alice", "Alice", id="capitalised"),
+        pytest.param("bob", "BOB", id="upper-case"),
+        pytest.param("Carol_1", "carol_1", id="lower-case-of-a-capitalised-handle"),
+    ],
+)
+async def test_own_handle_in_another_letter_case_is_refused_naming_the_right_spelling(sockets, handle, peer_id):
+    """A session attaches only as its handle spelled as the account stores it (get_username())."""
+    dave = await sockets.attach(await sockets.login("dave"), "dave")
+    cookie = await sockets.login(handle)
+    wrong = await sockets.open(cookie, peer_id)
+    msg = await expect_refusal(wrong)
+    # The message names the right spelling, exactly (as a word of its own, letter case and all).
+    assert re.search(rf"(?<![A-Za-z0-9_]){re.escape(handle)}(?![A-Za-z0-9_])", msg), msg
+    # Never attached: nothing it sends is relayed (with that spelling as src, or any other) ...
+    await send(wrong, offer(dst="dave"))
+    assert await nothing(dave)
+    # ... and nothing for the handle reaches it.
+    await send(dave, offer(dst=handle, connection_id="dc_for_wrong"))
+    assert await nothing(wrong)
+    assert switchboard.lookup(route_key(handle)) is None
+    # The same session, with the right spelling, attaches and is relayed as exactly that.
+    right = await sockets.attach(cookie, handle, token="t2")
+    await send(right, offer(dst="dave"))
+    assert (await receive(dave))["src"] == handle
+    await send(dave, offer(dst=handle, connection_id="dc_for_right"))
+    got = await receive(right)
+    assert (got["src"], got["dst"], got["payload"]["connectionId"]) == ("dave", handle, "dc_for_right")
 
 
 # --- refusals: ERROR, then close 4001 -----------------------------------------------------
@@ -202,7 +256,7 @@ async def test_unknown_session_cookie_is_refused(sockets):
 async def test_id_of_another_handle_is_refused(sockets):
     await sockets.login("bob")
     comm = await sockets.open(await sockets.login("alice"), "bob")
-    msg = await expect_refusal(comm, "@alice")
+    msg = await expect_refusal(comm, "'alice'")
     assert "'bob'" in msg
 
 
@@ -256,7 +310,7 @@ async def test_disallowed_origin_is_refused(sockets, origin):
 )
 async def test_invalid_peer_id_is_refused(sockets, handle, peer_id):
     comm = await sockets.open(await sockets.login(handle), peer_id)
-    await expect_refusal(comm, f"@{handle}")
+    await expect_refusal(comm, repr(handle))
 
 
 # --- relaying -----------------------------------------------------------------------------
@@ -274,6 +328,9 @@ async def test_negotiation_frame_is_relayed_with_src_stamped_and_payload_untouch
         "connectionId": "mc_x8",
         "metadata": {"nested": {"list": [1, -2.5e-7, "ü", None, False, {}], "empty": []}},
     }
+    if kind != "OFFER":  # ANSWER and CANDIDATE are relayed only inside a negotiation an OFFER began
+        await send(alice, offer(dst="bob", connection_id="mc_x8"))
+        assert (await receive(bob))["payload"]["connectionId"] == "mc_x8"
     await send(alice, {"type": kind, "dst": "bob", "payload": payload, "extra": 1, "version": "1.5.5"})
     assert await receive(bob) == {"type": kind, "src": "alice", "dst": "bob", "payload": payload}
     assert await nothing(alice)
@@ -325,23 +382,37 @@ async def test_heartbeat_ignores_junk_fields(sockets):
 # --- offline destinations: EXPIRE -----------------------------------------------------------
 
 
-async def test_frame_for_offline_dst_is_answered_by_expire_promptly(channel_layer_backend, sockets):
+async def test_frame_for_offline_dst_is_answered_by_expire_promptly(channel_layer_backend, sockets, fake_clock):
+    """EXPIRE comes while the broker's clock stands still: no timer has to run out first.
+
+    carol is alice's friend (they watch each other) and has just left, so alice may hear it.
+    """
     alice = await sockets.attach(await sockets.login("alice"), "alice")
-    started = time.monotonic()
+    carol = await sockets.attach(await sockets.login("carol"), "carol")
+    await send(alice, {"type": "WATCH", "payload": {"handles": ["carol"]}})
+    await send(carol, {"type": "WATCH", "payload": {"handles": ["alice"]}})
+    assert await receive(alice) == {"type": "PRESENCE", "payload": {"handle": "carol", "online": True}}
+    await carol.disconnect()
+    assert await receive(alice) == {"type": "PRESENCE", "payload": {"handle": "carol", "online": False}}
     await send(alice, offer(dst="carol"))
     assert await receive(alice) == {"type": "EXPIRE", "src": "carol", "dst": "alice"}
-    assert time.monotonic() - started < 1.0
 
 
 async def test_expire_for_a_known_but_disconnected_handle(channel_layer_backend, sockets):
-    alice, bob = await pair(sockets)
+    alice, bob = await friends(sockets)
+    carol = await sockets.attach(await sockets.login("carol"), "carol")
     await bob.disconnect()
+    assert await receive(alice) == {"type": "PRESENCE", "payload": {"handle": "bob", "online": False}}
     await send(alice, offer(dst="bob"))
     assert await receive(alice) == {"type": "EXPIRE", "src": "bob", "dst": "alice"}
+    # To a stranger, bob's absence is silence: presence is no oracle.
+    await send(carol, offer(dst="bob"))
+    assert await nothing(carol)
 
 
 async def test_offer_then_candidates_to_offline_dst_yield_exactly_one_expire(channel_layer_backend, sockets):
     alice = await sockets.attach(await sockets.login("alice"), "alice")
+    await departed_friends_of(sockets, alice, "carol", "dave")
     await send(alice, offer(dst="carol"))
     for n in range(5):
         await send(alice, {"type": "CANDIDATE", "dst": "carol", "payload": {"connectionId": "dc_1", "n": n}})
@@ -357,16 +428,33 @@ async def test_offer_then_candidates_to_offline_dst_yield_exactly_one_expire(cha
 async def test_a_new_connection_attempt_to_an_offline_peer_is_answered_at_once(sockets):
     """A client that retries soon (a new connection id) hears EXPIRE again, not silence."""
     alice = await sockets.attach(await sockets.login("alice"), "alice")
+    await departed_friends_of(sockets, alice, "carol")
     await send(alice, offer(dst="carol", connection_id="dc_1"))
     assert await receive(alice) == {"type": "EXPIRE", "src": "carol", "dst": "alice"}
     await send(alice, offer(dst="carol", connection_id="dc_2"))
     assert await receive(alice) == {"type": "EXPIRE", "src": "carol", "dst": "alice"}
 
 
-@pytest.mark.parametrize("serialization", ["evil", "constructor", None])
+@pytest.mark.parametrize(
+    "serialization",
+    [
+        "constructor",
+        "toString",
+        "hasOwnProperty",
+        "__proto__",
+        None,
+        7,
+        "",
+        "1binary",
+        "bin ary",
+        "json;",
+        "a" * 65,
+    ],
+)
 async def test_offer_naming_a_serialization_peerjs_lacks_is_refused(sockets, serialization):
-    """PeerJS builds the callee's connection from serializers[payload.serialization]: an unknown
-    name would throw in the callee's page, so such an OFFER never leaves the broker."""
+    """PeerJS builds the callee's connection from serializers[payload.serialization]: what can be
+    no serializer's name (no identifier, or a name every JavaScript object has) would hand the
+    callee's page something else, so such an OFFER never leaves the broker."""
     alice, bob = await pair(sockets)
     bad = offer()
     bad["payload"]["serialization"] = serialization
@@ -374,11 +462,26 @@ async def test_offer_naming_a_serialization_peerjs_lacks_is_refused(sockets, ser
     error = await receive(alice)
     assert error["type"] == "ERROR" and "serialization" in error["payload"]["msg"]
     assert await nothing(bob)
+    await assert_still_relays(alice, bob)
+
+
+@pytest.mark.parametrize("serialization", ["binary", "binary-utf8", "json", "raw", "MsgPack", "evil", "a" * 64])
+async def test_offer_naming_any_plain_serialization_is_relayed(sockets, serialization):
+    """Which serializers the callee has is the apps' business (Peer({serializers})): every plain
+    name is relayed as it is."""
+    alice, bob = await pair(sockets)
+    frame = offer()
+    frame["payload"]["serialization"] = serialization
+    await send(alice, frame)
+    got = await receive(bob)
+    assert (got["type"], got["src"], got["payload"]) == ("OFFER", "alice", frame["payload"])
+    assert await nothing(alice)
 
 
 @pytest.mark.parametrize("kind", ["LEAVE", "EXPIRE"])
 async def test_notice_to_offline_dst_yields_no_expire(channel_layer_backend, sockets, kind):
     alice = await sockets.attach(await sockets.login("alice"), "alice")
+    await departed_friends_of(sockets, alice, "carol")  # so a real frame would hear EXPIRE
     await send(alice, {"type": kind, "dst": "carol"})
     await send(alice, {"type": kind, "dst": "carol", "payload": {"connectionId": "x"}})
     assert await nothing(alice)
@@ -545,56 +648,94 @@ async def test_number_too_large_for_a_double_gets_error(sockets):
 # --- flood control ------------------------------------------------------------------------
 
 
-async def drain(comm) -> list:
-    frames = []
-    while not await comm.receive_nothing(timeout=0.1):
-        frames.append(await receive(comm))
+TOO_MANY = "Too many frames"  # how the ERROR for dropped frames begins
+
+
+async def received(comm, count: int) -> list:
+    """The next ``count`` frames, and then nothing more so far."""
+    frames = [await receive(comm) for _ in range(count)]
+    assert await comm.receive_nothing(timeout=0), "more frames than expected"
     return frames
 
 
-async def test_flood_is_answered_by_one_error_per_second_and_excess_is_dropped(sockets, settings):
+def connection_ids(frames: list) -> list[str]:
+    return [frame["payload"]["connectionId"] for frame in frames]
+
+
+def messages(frames: list) -> list[str]:
+    """The ERROR frames' messages, cut to TOO_MANY where they say that."""
+    assert all(frame["type"] == "ERROR" for frame in frames), frames
+    return [TOO_MANY if f["payload"]["msg"].startswith(TOO_MANY) else f["payload"]["msg"] for f in frames]
+
+
+async def test_flood_is_answered_by_one_error_per_second_and_excess_is_dropped(
+    sockets, settings, fake_clock, frames_taken
+):
+    """With the broker's clock in the test's hands: exactly the burst goes through, then one
+    token a second; what is dropped is announced by one ERROR a second, never frame by frame.
+    (Few frames are dropped in all: a socket that keeps flooding is closed, another rule.)"""
     settings.SIGNALING_FRAME_BURST = 5
     settings.SIGNALING_FRAMES_PER_SECOND = 1
     alice, bob = await pair(sockets)
+    sent = 0
 
-    started = time.monotonic()
-    for n in range(25):
-        await send(alice, offer(connection_id=f"dc_{n}"))
-    await expect_error(alice, "Too many frames")
-    relayed = await drain(bob)
-    assert await nothing(alice)  # one ERROR for the whole flood
-    elapsed = time.monotonic() - started
+    async def flood(name: str, count: int) -> None:
+        nonlocal sent
+        for n in range(count):
+            await send(alice, offer(connection_id=f"{name}_{n}"))
+        sent += count
+        await frames_taken.reach(sent)  # alice's consumer has put every one through its limit
 
-    # The first frames got through in order, up to the burst (plus what refilled meanwhile).
-    assert [f["payload"]["connectionId"] for f in relayed] == [f"dc_{n}" for n in range(len(relayed))]
-    assert 5 <= len(relayed) <= 5 + int(elapsed * 1)
+    # One instant, 7 frames: the 5 of the bucket are relayed in order, 2 dropped, one ERROR.
+    await flood("a", 7)
+    assert connection_ids(await received(bob, 5)) == [f"a_{n}" for n in range(5)]
+    assert messages(await received(alice, 1)) == [TOO_MANY]
 
-    # A second flood within the same second is dropped without another ERROR.
-    for n in range(10):
-        await send(alice, offer(connection_id=f"again_{n}"))
-    again = await drain(bob)
-    errors = await drain(alice)
-    if time.monotonic() - started < 1.0:
-        assert errors == []
-        assert again == []
-    assert len(errors) <= 1
+    # Still the same instant: dropped, and the ERROR is not repeated.
+    await flood("b", 1)
+    assert await received(bob, 0) == []
+    assert await received(alice, 0) == []
 
-    # Once a token has refilled, the connection relays again: it was never closed.
-    await asyncio.sleep(1.1)
+    # Half a second on: half a token, so still dropped; and no second ERROR within the second.
+    fake_clock.advance(0.5)
+    await flood("c", 1)
+    assert await received(bob, 0) == []
+    assert await received(alice, 0) == []
+
+    # A second after the flood began: one token, so one frame goes through (the next one sent,
+    # not one of those dropped before), the next is dropped, and a second ERROR is due.
+    fake_clock.advance(0.5)
+    await flood("d", 2)
+    assert connection_ids(await received(bob, 1)) == ["d_0"]
+    assert messages(await received(alice, 1)) == [TOO_MANY]
+
+    # Long after: the bucket is full again, never fuller: 5 go through, the 6th is dropped, and
+    # that is announced again (more than a second since the last ERROR).
+    fake_clock.advance(60)
+    await flood("e", 6)
+    assert connection_ids(await received(bob, 5)) == [f"e_{n}" for n in range(5)]
+    assert messages(await received(alice, 1)) == [TOO_MANY]
+
+    # The connection was never closed: a second on, it relays again.
+    fake_clock.advance(1)
     await assert_still_relays(alice, bob)
 
 
-async def test_rate_limit_applies_to_bad_frames_too(sockets, settings):
+async def test_rate_limit_applies_to_bad_frames_too(sockets, settings, fake_clock, frames_taken):
     settings.SIGNALING_FRAME_BURST = 3
     settings.SIGNALING_FRAMES_PER_SECOND = 1
     alice, bob = await pair(sockets)
-    for _ in range(20):
+    for _ in range(5):
         await alice.send_to(text_data="not json")
-    errors = [frame["payload"]["msg"] for frame in await drain(alice)]
+    await frames_taken.reach(5)
     # One ERROR per allowed frame, then a single "Too many frames": a flood is not answered by a flood.
-    assert errors.count("Too many frames: slow down; frames are being dropped.") == 1
-    assert 4 <= len(errors) <= 5
+    errors = messages(await received(alice, 4))
+    assert ["not valid JSON" in msg for msg in errors[:3]] == [True] * 3
+    assert errors[3] == TOO_MANY
     assert await nothing(bob)
+    fake_clock.advance(1)
+    await alice.send_to(text_data="not json")
+    assert "not valid JSON" in await expect_error(alice)  # a token again: answered, not dropped
 
 
 # --- idle connections ---------------------------------------------------------------------
@@ -649,7 +790,7 @@ async def test_taken_over_socket_closing_later_does_not_unregister_the_new_one(c
     cookie = await sockets.login("alice")
     old = await sockets.attach(cookie, "alice")
     bob = await sockets.attach(await sockets.login("bob"), "bob")
-    new = await sockets.attach(cookie, "ALICE")
+    new = await sockets.attach(cookie, "alice", token="t2")
     await expect_error(old, "taken over")
     await expect_close(old, CLOSE_TAKEN_OVER)
 
@@ -670,12 +811,14 @@ async def test_take_over_works_across_sessions_of_the_same_account(channel_layer
 
 
 async def test_take_over_announced_by_another_server_process_closes_this_connection(channel_layer_backend, sockets):
-    alice, bob = await pair(sockets)
+    alice, bob = await friends(sockets)
     # What PeerConsumer.connect() in another process sends when @alice attaches there.
     layer = get_channel_layer()
     await layer.group_send(handle_group("alice"), {"type": "peer.takeover", "channel": "specific.elsewhere!1"})
     await expect_error(alice, "taken over")
     await expect_close(alice, CLOSE_TAKEN_OVER)
+    # Nobody claimed @alice in the directory here, so this connection's leaving is her leaving.
+    assert await receive(bob) == {"type": "PRESENCE", "payload": {"handle": "alice", "online": False}}
     assert await nothing(bob)
     await send(bob, offer(dst="alice"))
     assert await receive(bob) == {"type": "EXPIRE", "src": "alice", "dst": "bob"}
@@ -710,9 +853,11 @@ async def test_logout_closes_that_sessions_connection(channel_layer_backend, soc
     cookie = await sockets.login("alice")
     alice = await sockets.attach(cookie, "alice")
     bob = await sockets.attach(await sockets.login("bob"), "bob")
+    await befriend(alice, "alice", bob, "bob")  # so bob may hear EXPIRE for her
     assert await sync_to_async(log_out)(cookie) == 302
     await expect_error(alice, "logged out")
     await expect_close(alice, CLOSE_LOGGED_OUT)
+    assert await receive(bob) == {"type": "PRESENCE", "payload": {"handle": "alice", "online": False}}
     await send(bob, offer(dst="alice"))
     assert await receive(bob) == {"type": "EXPIRE", "src": "alice", "dst": "bob"}
 
@@ -761,9 +906,11 @@ async def test_deleting_the_account_closes_its_connection(channel_layer_backend,
     cookie = await sockets.login("alice")
     alice = await sockets.attach(cookie, "alice")
     bob = await sockets.attach(await sockets.login("bob"), "bob")
+    await befriend(alice, "alice", bob, "bob")  # so bob may hear EXPIRE for her
     assert await sync_to_async(delete_account)(cookie) == 302
     await expect_error(alice)
     await expect_close(alice, CLOSE_LOGGED_OUT)
+    assert await receive(bob) == {"type": "PRESENCE", "payload": {"handle": "alice", "online": False}}
     assert not await sync_to_async(get_user_model().objects.filter(username="alice").exists)()
     await send(bob, offer(dst="alice"))
     assert await receive(bob) == {"type": "EXPIRE", "src": "alice", "dst": "bob"}

@@ -191,6 +191,7 @@ export class PeerjsTransport implements Transport {
     if (!ice || this.stopped) return;
     old?.destroy();
     const peer = new Peer(this.handle, { ...peerOptions(window.location, ice), debug: 0 });
+    tolerateUnknownSerializations(peer);
     this.peer = peer;
     peer.on("open", () => {
       if (peer !== this.peer) return;
@@ -252,4 +253,21 @@ export class PeerjsTransport implements Transport {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.connect(), wait);
   }
+}
+
+type SerializerTable = Record<string, unknown>;
+
+/**
+ * PeerJS builds an incoming data connection with `new this._serializers[payload.serialization]`,
+ * which throws, uncaught in this page, for a name it lacks. The broker relays any plain name
+ * (other PeerJS apps register serializers of their own), so a stranger's OFFER naming one would
+ * break this page: unknown names get the raw connection class instead, and what comes of it is an
+ * ordinary link that must prove itself like any other.
+ */
+export function tolerateUnknownSerializations(peer: Peer): void {
+  const holder = peer as unknown as { _serializers: SerializerTable };
+  const table = holder._serializers;
+  holder._serializers = new Proxy(table, {
+    get: (target, name) => (typeof name === "string" && Object.hasOwn(target, name) ? target[name] : target.raw),
+  });
 }
