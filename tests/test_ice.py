@@ -1,6 +1,7 @@
 import base64
 import hashlib
 import hmac
+import time
 
 import pytest
 
@@ -39,6 +40,25 @@ def test_turn_credentials_follow_coturn_rest_api(client, make_user, settings):
     expected = base64.b64encode(hmac.new(b"s3cret", turn["username"].encode(), hashlib.sha1).digest()).decode()
     assert turn["credential"] == expected
     assert turn["urls"] == settings.TURN_URLS
+
+
+@pytest.mark.parametrize("ttl", [1234, 86_400])
+def test_turn_username_expires_after_the_configured_ttl(client, make_user, settings, ttl):
+    """coturn refuses the credential after the unix time in its username: now + TURN_CREDENTIAL_TTL."""
+    settings.STUN_URLS = []
+    settings.TURN_URLS = ["turn:turn.example.org:3478"]
+    settings.TURN_SECRET = "s3cret"
+    settings.TURN_CREDENTIAL_TTL = ttl
+    client.force_login(make_user("alice"))
+    before = int(time.time())
+    body = client.get("/api/ice").json()
+    after = int(time.time())
+    (turn,) = body["iceServers"]
+    expiry, handle = turn["username"].split(":")
+    assert handle == "alice"
+    # The server read the time somewhere between `before` and `after` (whole seconds).
+    assert before + ttl <= int(expiry) <= after + ttl
+    assert body["ttl"] == ttl
 
 
 def test_credential_is_deterministic_and_bound_to_expiry():

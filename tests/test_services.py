@@ -7,15 +7,13 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
 
-from tests.services import need
+from tests.services import need, need_postgresql
 
 
 @pytest.mark.services
 @pytest.mark.django_db
 def test_accounts_live_in_postgresql_when_configured(make_user):
-    url = need("DATABASE_URL", "PostgreSQL")
-    if not url.startswith(("postgres://", "postgresql://")):
-        pytest.skip(f"DATABASE_URL is not PostgreSQL ({url.split(':', 1)[0]})")
+    need_postgresql()
     assert connection.vendor == "postgresql"
     make_user("pg_user")
     with connection.cursor() as cursor:

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.e2e import ui
 from tests.e2e.harness import TIMEOUT_MS, LiveServer, User, sign_up, unique_handle
-from tests.services import need, services_required
+from tests.services import need_postgresql, skip_or_fail
 
 POSTGRES_SOCKET_DIR = "/var/run/postgresql"
 
@@ -31,11 +31,9 @@ POSTGRES_SOCKET_DIR = "/var/run/postgresql"
 @pytest.fixture(scope="module")
 def postgres_over_socket() -> Iterator[str]:
     """A fresh database on this machine's PostgreSQL, reached through its unix socket."""
-    url = need("DATABASE_URL", "PostgreSQL")
-    if not url.startswith(("postgres://", "postgresql://")):
-        pytest.skip(f"DATABASE_URL is not PostgreSQL ({url.split(':', 1)[0]})")
+    url = need_postgresql()
     if not Path(POSTGRES_SOCKET_DIR, ".s.PGSQL.5432").exists():
-        pytest.skip(f"no PostgreSQL unix socket in {POSTGRES_SOCKET_DIR}")
+        skip_or_fail(f"no PostgreSQL unix socket in {POSTGRES_SOCKET_DIR}")
     user = urllib.parse.urlsplit(url).username or "postgres"
     admin_url = f"postgresql://{user}@/postgres?host={POSTGRES_SOCKET_DIR}"
     name = f"peerwall_e2e_{secrets.token_hex(4)}"
@@ -52,10 +50,7 @@ def postgres_over_socket() -> Iterator[str]:
 def redis_over_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
-        reason = "redis-server is not installed"
-        if services_required():
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail("redis-server is not installed (apt-get install redis-server)")
     workdir = tmp_path_factory.mktemp("redis")
     sock = workdir / "redis.sock"
     process = subprocess.Popen(
