@@ -7,7 +7,7 @@ FRONTEND := frontend
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install build collectstatic migrate check-tools lint typecheck test-python test-js test-e2e test-fast bench bench-photos clean
+.PHONY: run test install build collectstatic migrate check-tools lint typecheck test-python test-js test-e2e test-fast bench bench-photos bench-signaling clean
 
 run: install build migrate
 	@echo "Peerwall is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
@@ -77,6 +77,16 @@ bench: install build
 # Never part of `make test`. Extra options: `make bench-photos BENCH_ARGS="--reps 5 --profile"`.
 bench-photos: install build
 	scripts/in-netns $(PY) bench/photo_bench.py $(BENCH_ARGS)
+
+# peerjs-server 1.0.2 and the broker as deployed (deploy/Dockerfile's CMD, production settings), one and
+# two processes on Redis, under the same signaling load on 127.0.0.1 (no network namespace: it uses the
+# local Redis). Never part of `make test`. Extra options: `make bench-signaling BENCH_ARGS="--quick"`.
+bench-signaling: install bench/signaling/node_modules/.installed
+	$(PY) bench/signaling_bench.py $(BENCH_ARGS)
+
+bench/signaling/node_modules/.installed: bench/signaling/package.json bench/signaling/package-lock.json
+	cd bench/signaling && npm ci --no-audit --no-fund
+	@touch $@
 
 clean:
 	rm -rf $(VENV) $(FRONTEND)/node_modules $(FRONTEND)/static/frontend staticfiles
