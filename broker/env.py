@@ -47,8 +47,12 @@ def redis_channel_layer(url: str) -> dict:
 
     socket_timeout=None: redis-py 8 defaults to 5 s, shorter than the blocking pop channels_redis
     waits on, so every idle consumer would crash after 5 s (redis-py#4091, channels_redis#422).
+    The signaling relay bounds what one sender may queue (frames per second), so a larger
+    capacity is bounded too.
     """
     return {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [{"address": url, "socket_timeout": None}]},
+        # capacity: frames waiting for one consumer before a send fails (ChannelFull); 100, the
+        # default, is reached by a burst of candidates to a busy peer.
+        "CONFIG": {"hosts": [{"address": url, "socket_timeout": None}], "capacity": 1000},
     }

@@ -16,6 +16,7 @@ import logging
 from urllib.parse import parse_qs
 
 from channels.consumer import AsyncConsumer, get_handler_name
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -223,9 +224,19 @@ class PeerConsumer(AsyncConsumer):
         if target is not None:
             return await target.deliver(text)
         location = await self.directory.locate(key)
-        if location is None or self.channel_layer is None:
+        if location is None:
             return False
-        await self.channel_layer.send(location.channel, {"type": "peer.frame", "text": text})
+        return await self.send_elsewhere(location.channel, {"type": "peer.frame", "text": text})
+
+    async def send_elsewhere(self, channel: str, event: dict) -> bool:
+        """A frame for a consumer in another process; False if it could not be queued."""
+        if self.channel_layer is None:
+            return False
+        try:
+            await self.channel_layer.send(channel, event)
+        except ChannelFull:  # that consumer is buried: this frame is lost, as a full socket's would be
+            log.warning("signaling frame for a busy connection in another process dropped")
+            return False
         return True
 
     # --- frames from the client -------------------------------------------------------
@@ -321,10 +332,9 @@ class PeerConsumer(AsyncConsumer):
         offer = (self.key, connection_id)
         if target is not None:
             delivered = await target.deliver(text, offer)
-        elif location is not None and self.channel_layer is not None:
+        elif location is not None:
             event = {"type": "peer.frame", "text": text, "offer": list(offer)}
-            await self.channel_layer.send(location.channel, event)
-            delivered = True
+            delivered = await self.send_elsewhere(location.channel, event)
         else:
             delivered = False
         if not delivered and friend:

@@ -116,8 +116,13 @@ class RedisDirectory:
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
 
+        # A pool that waits for a free connection: redis-py's default pool raises at once when
+        # more than 100 handshakes want one, which refused connections under load.
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=64, timeout=10, socket_timeout=5, decode_responses=True
+        )
         # Any: redis-py's types cannot tell that decode_responses makes every answer a str.
-        self.redis: Any = redis.Redis.from_url(url, socket_timeout=5, decode_responses=True)
+        self.redis: Any = redis.Redis(connection_pool=pool)
         self._release = self.redis.register_script(_RELEASE)
         self._claim = self.redis.register_script(_CLAIM)
 
