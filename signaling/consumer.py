@@ -128,7 +128,13 @@ class PeerConsumer(AsyncConsumer):
             return
         client = self.scope.get("client")
         address = str(client[0]) if client else ""
-        if address and not addresses.add(address, settings.SIGNALING_MAX_CONNECTIONS_PER_ADDRESS):
+        # Counted while attached (detach() gives the place back on every way out, also when the
+        # server never tells this consumer that a closed socket has gone).
+        limit = settings.SIGNALING_MAX_CONNECTIONS_PER_ADDRESS
+        holder = switchboard.lookup(self.key)
+        if limit and getattr(holder, "address", None) == address:
+            limit += 1  # a reload takes over its own socket, which gives its place back at once
+        if address and not addresses.add(address, limit):
             await self.refuse("Too many signaling connections from your address; close some tabs and try again.")
             return
         self.address = address
@@ -198,12 +204,12 @@ class PeerConsumer(AsyncConsumer):
                 log.debug("signaling event task ended", exc_info=True)
         if self.attached:
             await self.detach()
-        if self.address:
-            addresses.remove(self.address)
-            self.address = ""
 
     async def detach(self) -> None:
         self.attached = False
+        if self.address:
+            addresses.remove(self.address)
+            self.address = ""
         held = switchboard.lookup(self.key) is self
         switchboard.detach(self.key, self)
         try:

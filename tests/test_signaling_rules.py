@@ -342,6 +342,20 @@ async def test_sockets_per_client_address_are_capped(net, settings):
     assert addresses.count("203.0.113.7") == 2
 
 
+async def test_a_socket_the_broker_closes_frees_its_place_at_once(net, settings):
+    settings.SIGNALING_MAX_CONNECTIONS_PER_ADDRESS = 1
+    here = ("203.0.113.8", 40000)
+    first = await net.open("a1", client=here)
+    assert await receive(first) == {"type": "OPEN"}
+    again = await net.open("a1", client=here)  # a reload at the cap still takes over
+    assert await receive(again) == {"type": "OPEN"}
+    await expect_error(first, "taken over")
+    # first's client never said goodbye, yet its place is free: only the new socket counts.
+    assert addresses.count("203.0.113.8") == 1
+    other = await net.open("a2", client=here)
+    await expect_error(other, "Too many signaling connections from your address")
+
+
 async def test_a_silent_socket_is_closed_and_a_heartbeating_one_lives(net, settings):
     settings.SIGNALING_IDLE_TIMEOUT = 1
     silent = await net.attach("silent")
