@@ -53,6 +53,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import fmt, log, section  # noqa: E402
+
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 LOADGEN_DIR = BENCH / "signaling"
@@ -99,45 +104,12 @@ HEARTBEAT_MS = 5_000  # the PeerJS client's pingInterval
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def fmt(value: Any, unit: str = "", digits: int = 1) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float | int):
-        return f"{value:,.{digits}f}{unit}"
-    return str(value)
-
-
 def div(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
 class OutOfTime(Exception):
     pass
-
-
-def section(results: dict[str, Any], name: str, fn: Callable[[], dict[str, Any]], deadline: float) -> dict | None:
-    """Runs one part of a column; a failure is written down as that part's figure, never faked."""
-    if time.monotonic() > deadline:
-        results[name] = {"error": "skipped: the run's time budget (--max-minutes) was spent"}
-        log(f"  {name} skipped (out of time)")
-        return None
-    log(f"  {name} ...")
-    started = time.monotonic()
-    try:
-        value = fn()
-    except Exception as error:  # the reason goes into the results
-        traceback.print_exc()
-        results[name] = {"error": f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"}
-        log(f"  {name} FAILED: {results[name]['error']}")
-        return None
-    value["wall_clock_s"] = round(time.monotonic() - started, 1)
-    results[name] = value
-    log(f"  {name} done in {value['wall_clock_s']} s")
-    return value
 
 
 def free_port() -> int:
@@ -957,12 +929,12 @@ def run_column(
         if redis_pid:
             pid_sets["redis"] = lambda: [redis_pid]
         meter = Meter(pid_sets)
-        if not section(out, "probe", lambda: bench_probe(column, lg), deadline):
+        if not section(out, "probe", lambda: bench_probe(column, lg), deadline, "  "):
             return out
-        section(out, "idle", lambda: bench_idle(column, lg, plan, params, meter), deadline)
-        section(out, "relay", lambda: bench_relay(column, lg, plan, params, meter, profile_to), deadline)
-        section(out, "churn", lambda: bench_churn(column, lg, plan, params, meter), deadline)
-        section(out, "flood", lambda: bench_flood(column, lg, plan, params), deadline)
+        section(out, "idle", lambda: bench_idle(column, lg, plan, params, meter), deadline, "  ")
+        section(out, "relay", lambda: bench_relay(column, lg, plan, params, meter, profile_to), deadline, "  ")
+        section(out, "churn", lambda: bench_churn(column, lg, plan, params, meter), deadline, "  ")
+        section(out, "flood", lambda: bench_flood(column, lg, plan, params), deadline, "  ")
     except Exception as error:
         traceback.print_exc()
         out["error"] = f"{type(error).__name__}: {error}"

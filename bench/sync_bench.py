@@ -38,7 +38,6 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ if str(ROOT) not in sys.path:
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
 
+from bench.common import fmt, log, section  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
     PASSWORD,
     TIMEOUT_MS,
@@ -84,27 +84,6 @@ def median(values: list[float]) -> float | None:
 
 def mbps(nbytes: float, ms: float) -> float:
     return nbytes / MB / (ms / 1000)
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def section(results: dict[str, Any], name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
-    """Runs one part of the bench; a failure is written down as that part's figure, never faked."""
-    log(f"{name} ...")
-    started = time.monotonic()
-    try:
-        value = fn()
-    except Exception as error:  # the reason goes into the results
-        traceback.print_exc()
-        results[name] = {"error": f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"}
-        log(f"{name} FAILED: {results[name]['error']}")
-        return None
-    value["wall_clock_s"] = round(time.monotonic() - started, 1)
-    results[name] = value
-    log(f"{name} done in {value['wall_clock_s']} s")
-    return value
 
 
 def build_seed_bundle(directory: Path) -> str:
@@ -725,14 +704,6 @@ def bench_catchup(
 
 
 # --- the report --------------------------------------------------------------------------------
-
-
-def fmt(value: Any, unit: str = "", digits: int = 1) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float | int):
-        return f"{value:,.{digits}f}{unit}"
-    return str(value)
 
 
 def ratio(a: float | None, b: float | None, digits: int = 3) -> str:
