@@ -43,16 +43,17 @@ def env_int(name: str, default: int) -> int:
 
 
 def redis_channel_layer(url: str) -> dict:
-    """channels_redis on ``url``.
+    """channels_redis on ``url``, its Pub/Sub layer.
 
-    socket_timeout=None: redis-py 8 defaults to 5 s, shorter than the blocking pop channels_redis
-    waits on, so every idle consumer would crash after 5 s (redis-py#4091, channels_redis#422).
-    The signaling relay bounds what one sender may queue (frames per second), so a larger
-    capacity is bounded too.
+    Signaling needs no queue that outlives a process: a frame for a process that is gone is lost
+    as a frame to a closed socket would be. Pub/Sub sends a message with one PUBLISH and pushes it
+    to the subscribed process, where the core layer spends four round trips on each send
+    (ZREMRANGEBYSCORE, ZCOUNT, ZADD, EXPIRE) and a blocking pop on each receive.
+
+    socket_timeout=None: redis-py 8 defaults to 5 s, and the subscriber's connection is idle for
+    longer than that between messages (redis-py#4091, channels_redis#422).
     """
     return {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        # capacity: frames waiting for one consumer before a send fails (ChannelFull); 100, the
-        # default, is reached by a burst of candidates to a busy peer.
-        "CONFIG": {"hosts": [{"address": url, "socket_timeout": None}], "capacity": 1000},
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [{"address": url, "socket_timeout": None}]},
     }

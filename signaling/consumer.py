@@ -8,20 +8,23 @@ generic one: each frame is read straight from the socket (no asyncio task per me
 ``close_old_connections`` thread hop, since nothing here touches the database after the
 connection is authenticated), parsed once, and handed to the other consumer directly when both
 sockets live in this process. Channel layer events (frames from other processes, take-over,
-log-out) arrive on a second, long-lived task and dispatch by Channels' naming convention.
+log-out) arrive on the process's one inbox (signaling.inbox), which hands each to the consumer
+it is addressed to, by Channels' naming convention; a connection has no channel of its own.
 """
 
-import asyncio
+import itertools
 import logging
+from functools import cached_property
 from urllib.parse import parse_qs
 
-from channels.consumer import AsyncConsumer, get_handler_name
+from channels.consumer import AsyncConsumer
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from signaling import limits, protocol
-from signaling.directory import Directory, directory_for, refresh_seconds
+from signaling.directory import Directory, Location, directory_for, refresh_seconds
+from signaling.inbox import Inbox, inbox_for
 from signaling.limits import StrangerDials, TokenBucket
 from signaling.negotiations import Negotiations
 from signaling.origin import origin_allowed
@@ -50,6 +53,8 @@ EXPIRE_REPEAT_SECONDS = 5.0
 MAX_EXPIRE_MEMORY = 256
 # What the PeerJS client sends every 5 s: recognised without parsing.
 HEARTBEAT_TEXT = '{"type":"HEARTBEAT"}'
+# Tells this process's connections apart in the directory (they share the process's channel).
+_connection_ids = itertools.count(1)
 
 
 class PeerConsumer(AsyncConsumer):
@@ -68,13 +73,28 @@ class PeerConsumer(AsyncConsumer):
     last_limit_error = float("-inf")
     last_refusal_error = float("-inf")
     bucket: TokenBucket
-    strikes: TokenBucket  # frames dropped over the limit; empty means the socket keeps flooding
-    dials: StrangerDials
-    negotiations: Negotiations
-    expired: dict[str, float]
     directory: Directory
-    channel_name = ""
-    events: asyncio.Task | None = None
+    inbox: Inbox | None = None  # the process's, while this connection is attached
+    here: Location  # where this connection is, as the directory records it
+
+    # Made on first use: most connections sit idle, and every idle connection's bytes count.
+    @cached_property
+    def strikes(self) -> TokenBucket:
+        """Frames dropped over the limit; empty means the socket keeps flooding."""
+        return TokenBucket(1, settings.SIGNALING_FRAME_BURST, limits.clock())
+
+    @cached_property
+    def dials(self) -> StrangerDials:
+        return StrangerDials(settings.SIGNALING_STRANGER_DIALS_PER_MINUTE, 60.0)
+
+    @cached_property
+    def negotiations(self) -> Negotiations:
+        return Negotiations()
+
+    @cached_property
+    def expired(self) -> dict[str, float]:
+        """Connection attempts already answered with EXPIRE, until when."""
+        return {}
 
     async def __call__(self, scope, receive, send):
         self.scope = scope
@@ -138,31 +158,30 @@ class PeerConsumer(AsyncConsumer):
             await self.refuse("Too many signaling connections from your address; close some tabs and try again.")
             return
         self.address = address
-        self.session_key = self.scope["session"].session_key
+        self.session_key = self.scope["user"].session_key
         now = limits.clock()
         self.bucket = TokenBucket(settings.SIGNALING_FRAMES_PER_SECOND, settings.SIGNALING_FRAME_BURST, now)
-        self.strikes = TokenBucket(1, settings.SIGNALING_FRAME_BURST, now)
-        self.dials = StrangerDials(settings.SIGNALING_STRANGER_DIALS_PER_MINUTE, 60.0)
-        self.negotiations = Negotiations()
-        self.expired = {}
         self.last_seen = self.refreshed = now
         self.refresh_every = refresh_seconds()
         self.directory = directory_for(presence)
 
+        channel = ""
         if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
+            self.inbox = inbox_for(self.channel_layer, switchboard.lookup)
+            channel = await self.inbox.acquire()
+        self.here = Location(channel, self.peer_id, str(next(_connection_ids)))
         displaced = switchboard.attach(self.key, self)
         self.attached = True
         if displaced is not None:
             await displaced.displace(TAKEN_OVER, CLOSE_TAKEN_OVER)
-        previous = await self.directory.claim(self.key, self.channel_name, self.peer_id)
+        previous = await self.directory.claim(self.key, self.here)
         if self.channel_layer is not None:
             if previous is not None:
                 # The handle was connected to another server process: that connection closes.
-                await self.channel_layer.send(previous, {"type": "peer.takeover", "channel": self.channel_name})
-            # Log-out and account deletion reach every connection of the handle through this group.
-            await self.channel_layer.group_add(handle_group(self.key), self.channel_name)
-            self.events = asyncio.get_running_loop().create_task(self.channel_events())
+                event = {"type": "peer.takeover", "to": self.key, "connection": previous.connection}
+                await self.send_elsewhere(previous.channel, event)
+            # Log-out and account deletion reach the process holding the handle through this group.
+            await self.channel_layer.group_add(handle_group(self.key), channel)
         switchboard.sweep_idle(settings.SIGNALING_IDLE_TIMEOUT, self.idle_reason(), CLOSE_IDLE)
         await self.send_text(protocol.open_text())
 
@@ -179,10 +198,10 @@ class PeerConsumer(AsyncConsumer):
         key = (query.get("key") or [""])[0]
         if not (peer_id and token and key):
             return "No id, token, or key supplied to websocket server"
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        visitor = self.scope.get("user")  # signaling.auth.Visitor, or None
+        if visitor is None:
             return "Log in to Peerwall first: the broker only serves logged-in accounts."
-        handle = user.get_username()
+        handle = visitor.handle
         if not may_claim(handle, peer_id):
             return f"This session may connect only as {handle!r} (spelled so), not as {peer_id[:64]!r}."
         self.peer_id = handle
@@ -196,12 +215,6 @@ class PeerConsumer(AsyncConsumer):
     async def end(self) -> None:
         """The one teardown path: the socket is gone, whatever ended it."""
         self.closed = True
-        if self.events is not None and self.events is not asyncio.current_task():
-            self.events.cancel()
-            try:
-                await self.events
-            except BaseException:  # cancelled, or it had failed and logged already
-                log.debug("signaling event task ended", exc_info=True)
         if self.attached:
             await self.detach()
 
@@ -212,13 +225,19 @@ class PeerConsumer(AsyncConsumer):
             self.address = ""
         held = switchboard.lookup(self.key) is self
         switchboard.detach(self.key, self)
+        inbox, self.inbox = self.inbox, None
         try:
-            if held:  # else a newer socket of this handle took over: friends hear nothing
-                await self.tell(await self.directory.leave(self.key, self.channel_name, self.peer_id))
-            if self.channel_layer is not None:
-                await self.channel_layer.group_discard(handle_group(self.key), self.channel_name)
+            # Else a newer socket of this handle took over here: friends hear nothing, and this
+            # process still holds the handle (its group stays).
+            if held:
+                await self.tell(await self.directory.leave(self.key, self.here))
+                if inbox is not None:
+                    await inbox.layer.group_discard(handle_group(self.key), self.here.channel)
         except Exception:  # Redis gone: its entries expire by themselves (SIGNALING_PRESENCE_TTL)
             log.exception("signaling detach could not reach the directory")
+        finally:
+            if inbox is not None:
+                inbox.release()
 
     async def tell(self, notices: list[Notice]) -> None:
         for to_key, about, online in notices:
@@ -232,7 +251,7 @@ class PeerConsumer(AsyncConsumer):
         location = await self.directory.locate(key)
         if location is None:
             return False
-        return await self.send_elsewhere(location.channel, {"type": "peer.frame", "text": text})
+        return await self.send_elsewhere(location.channel, {"type": "peer.frame", "to": key, "text": text})
 
     async def send_elsewhere(self, channel: str, event: dict) -> bool:
         """A frame for a consumer in another process; False if it could not be queued."""
@@ -257,7 +276,7 @@ class PeerConsumer(AsyncConsumer):
             return
         if now - self.refreshed > self.refresh_every:
             self.refreshed = now
-            await self.directory.refresh(self.key, self.channel_name, self.peer_id)
+            await self.directory.refresh(self.key, self.here)
         if text == HEARTBEAT_TEXT:
             return  # the client is alive: last_seen says so
         try:
@@ -339,7 +358,7 @@ class PeerConsumer(AsyncConsumer):
         if target is not None:
             delivered = await target.deliver(text, offer)
         elif location is not None:
-            event = {"type": "peer.frame", "text": text, "offer": list(offer)}
+            event = {"type": "peer.frame", "to": dst_key, "text": text, "offer": list(offer)}
             delivered = await self.send_elsewhere(location.channel, event)
         else:
             delivered = False
@@ -357,7 +376,8 @@ class PeerConsumer(AsyncConsumer):
         if self.expired.get(attempt, float("-inf")) > now:
             return
         if len(self.expired) >= MAX_EXPIRE_MEMORY:
-            self.expired = {k: t for k, t in self.expired.items() if t > now}
+            for stale in [k for k, t in self.expired.items() if t <= now]:
+                del self.expired[stale]
             while len(self.expired) >= MAX_EXPIRE_MEMORY:
                 self.expired.pop(next(iter(self.expired)))
         self.expired[attempt] = now + EXPIRE_REPEAT_SECONDS
@@ -381,21 +401,7 @@ class PeerConsumer(AsyncConsumer):
         await self.send_text(protocol.error_text(reason))
         await self.close(code)
 
-    # --- channel layer events ----------------------------------------------------------
-
-    async def channel_events(self) -> None:
-        """Channel layer events for this connection, dispatched by Channels' naming convention."""
-        assert self.channel_layer is not None
-        while not self.closed:
-            event = await self.channel_layer.receive(self.channel_name)
-            try:
-                handler = getattr(self, get_handler_name(event), None)
-                if handler is None:
-                    log.warning("signaling event of unknown type %r", event.get("type"))
-                    continue
-                await handler(event)
-            except Exception:  # one bad event must not end the connection's event loop
-                log.exception("signaling event failed")
+    # --- channel layer events, handed over by the process's inbox -----------------------
 
     async def peer_frame(self, event):
         """A frame for my client relayed from a connection in another server process."""
@@ -408,7 +414,8 @@ class PeerConsumer(AsyncConsumer):
             await self.deliver(text)
 
     async def peer_takeover(self, event):
-        if event.get("channel") != self.channel_name:
+        """This handle attached in another process, displacing this very connection."""
+        if event.get("connection") == self.here.connection:
             await self.displace(TAKEN_OVER)
 
     async def peer_logout(self, event):

@@ -32,15 +32,22 @@ def _watch_ttl() -> int:
 
 @dataclass(frozen=True, slots=True)
 class Location:
+    """Where one connection is: its process's channel, its peer id, and its own id there.
+
+    Several connections share a process's channel; ``connection`` tells them apart, so that a
+    take-over closes the connection that was displaced and never one that came after it.
+    """
+
     channel: str
     peer_id: str
+    connection: str = ""
 
 
 class Directory(Protocol):
-    async def claim(self, key: str, channel: str, peer_id: str) -> str | None:
-        """Records this connection as the holder of ``key``; returns a displaced holder's channel."""
+    async def claim(self, key: str, here: Location) -> Location | None:
+        """Records this connection as the holder of ``key``; returns a displaced holder elsewhere."""
 
-    async def refresh(self, key: str, channel: str, peer_id: str) -> None:
+    async def refresh(self, key: str, here: Location) -> None:
         """Keeps a live connection's entries from expiring."""
 
     async def locate(self, key: str) -> Location | None:
@@ -52,7 +59,7 @@ class Directory(Protocol):
     async def watch(self, key: str, peer_id: str, keys: frozenset[str], fresh: bool) -> list[Notice]:
         """Replaces the watch list of ``key``; returns who must be told what."""
 
-    async def leave(self, key: str, channel: str, peer_id: str) -> list[Notice]:
+    async def leave(self, key: str, here: Location) -> list[Notice]:
         """Forgets this connection unless a newer one holds ``key``; returns whom to tell."""
 
 
@@ -62,10 +69,10 @@ class LocalDirectory:
     def __init__(self, board: PresenceBoard) -> None:
         self.board = board
 
-    async def claim(self, key: str, channel: str, peer_id: str) -> str | None:
+    async def claim(self, key: str, here: Location) -> Location | None:
         return None
 
-    async def refresh(self, key: str, channel: str, peer_id: str) -> None:
+    async def refresh(self, key: str, here: Location) -> None:
         return None
 
     async def locate(self, key: str) -> Location | None:
@@ -77,7 +84,7 @@ class LocalDirectory:
     async def watch(self, key: str, peer_id: str, keys: frozenset[str], fresh: bool) -> list[Notice]:
         return self.board.watch(key, peer_id, keys, fresh)
 
-    async def leave(self, key: str, channel: str, peer_id: str) -> list[Notice]:
+    async def leave(self, key: str, here: Location) -> list[Notice]:
         return self.board.leave(key)
 
 
@@ -139,29 +146,30 @@ class RedisDirectory:
         return f"peerwall:departed:{key}"
 
     @staticmethod
-    def _value(channel: str, peer_id: str) -> str:
-        return f"{channel}\n{peer_id}"
+    def _value(here: Location) -> str:
+        return f"{here.channel}\n{here.peer_id}\n{here.connection}"
 
     @staticmethod
     def _location(value: str | None) -> Location | None:
         if not value:
             return None
-        channel, _, peer_id = value.partition("\n")
-        return Location(channel, peer_id)
+        channel, _, rest = value.partition("\n")
+        peer_id, _, connection = rest.partition("\n")
+        return Location(channel, peer_id, connection)
 
-    async def claim(self, key: str, channel: str, peer_id: str) -> str | None:
-        previous = await self._claim(
-            keys=[self._where(key), self._watching(key), self._departed(key)],
-            args=[self._value(channel, peer_id), ttl_seconds(), int(DEPARTED_SECONDS)],
+    async def claim(self, key: str, here: Location) -> Location | None:
+        previous = self._location(
+            await self._claim(
+                keys=[self._where(key), self._watching(key), self._departed(key)],
+                args=[self._value(here), ttl_seconds(), int(DEPARTED_SECONDS)],
+            )
         )
-        if previous:
-            old_channel = previous.split("\n", 1)[0]
-            return old_channel if old_channel != channel else None
-        return None
+        # A holder in this same process was displaced through the switchboard already.
+        return previous if previous is not None and previous.channel != here.channel else None
 
-    async def refresh(self, key: str, channel: str, peer_id: str) -> None:
+    async def refresh(self, key: str, here: Location) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(self._where(key), self._value(channel, peer_id), ex=ttl_seconds())
+            pipe.set(self._where(key), self._value(here), ex=ttl_seconds())
             # The watch list outlives the location: after a crash it is the departed memory.
             pipe.expire(self._watching(key), _watch_ttl())
             await pipe.execute()
@@ -206,26 +214,26 @@ class RedisDirectory:
         state = await self._others(key, sorted(before | keys))
         return presence_notices(key, peer_id, before, keys, fresh, state.__getitem__)
 
-    async def leave(self, key: str, channel: str, peer_id: str) -> list[Notice]:
+    async def leave(self, key: str, here: Location) -> list[Notice]:
         before = sorted(await self.redis.smembers(self._watching(key)))
         released = await self._release(
             keys=[self._where(key), self._watching(key), self._departed(key)],
-            args=[self._value(channel, peer_id), int(DEPARTED_SECONDS)],
+            args=[self._value(here), int(DEPARTED_SECONDS)],
         )
         if not released:
             return []  # a newer connection holds the handle: it has not left
         state = await self._others(key, before)
-        return [(other, peer_id, False) for other in before if state[other] is not None]
+        return [(other, here.peer_id, False) for other in before if state[other] is not None]
 
 
 _directories: dict[tuple[int, str], RedisDirectory] = {}
-REDIS_LAYER = "channels_redis.core.RedisChannelLayer"
+REDIS_LAYERS = {"channels_redis.pubsub.RedisPubSubChannelLayer", "channels_redis.core.RedisChannelLayer"}
 
 
 def directory_for(board: PresenceBoard) -> Directory:
     """The directory that matches the default channel layer's BACKEND: Redis for channels_redis."""
     config = settings.CHANNEL_LAYERS.get("default", {})
-    if config.get("BACKEND") != REDIS_LAYER:
+    if config.get("BACKEND") not in REDIS_LAYERS:
         return LocalDirectory(board)
     host = config.get("CONFIG", {}).get("hosts", [""])[0]
     address = host.get("address") if isinstance(host, dict) else host

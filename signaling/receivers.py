@@ -15,10 +15,11 @@ def _tell(handle: str, reason: str, session_key: str | None = None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    event = {"type": "peer.logout", "reason": reason}
+    key = route_key(handle)
+    event = {"type": "peer.logout", "to": key, "reason": reason}
     if session_key:
         event["session_key"] = session_key
-    async_to_sync(layer.group_send)(handle_group(route_key(handle)), event)
+    async_to_sync(layer.group_send)(handle_group(key), event)
 
 
 @receiver(user_logged_out)

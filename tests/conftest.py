@@ -138,3 +138,17 @@ def clear_redis_directory():
     yield
     for key in client.scan_iter("peerwall:*"):
         client.delete(key)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, then: the broker's own database connection is closed before tear-down.
+
+    The broker keeps a database connection in asgiref's one sync thread (signaling.auth), and
+    PostgreSQL refuses to drop a test database that a session still uses.
+    """
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)

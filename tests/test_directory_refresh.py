@@ -29,17 +29,17 @@ async def test_refresh_keeps_a_live_connections_entries_and_without_it_they_expi
     directory = RedisDirectory(redis_url)
     key, friend = f"refresh_{secrets.token_hex(4)}", f"friend_{secrets.token_hex(4)}"
     channel = "specific.test!refresh"
-    here = Location(channel, key)
+    here = Location(channel, key, "1")
     try:
         assert refresh_seconds() < TTL  # connections refresh well within the TTL
-        await directory.claim(key, channel, key)
+        await directory.claim(key, here)
         await directory.watch(key, key, frozenset({friend}), True)
 
         # Refreshed every 0.3 s (a heartbeating client's connection), for over twice the TTL.
         loop = asyncio.get_running_loop()
         until = loop.time() + 2 * TTL + 0.5
         while loop.time() < until:
-            await directory.refresh(key, channel, key)
+            await directory.refresh(key, here)
             await asyncio.sleep(0.3)
         assert await directory.locate(key) == here
         assert await directory.reach(key, friend) == (here, True)  # its watch list lives on too
@@ -57,7 +57,7 @@ async def test_refresh_keeps_a_live_connections_entries_and_without_it_they_expi
         assert 0 < await directory.redis.ttl(directory._watching(key)) <= TTL + DEPARTED_SECONDS
 
         # The handle connects again: the stale list is its departed memory, not its new list.
-        await directory.claim(key, channel, key)
+        await directory.claim(key, here)
         assert await directory.redis.exists(directory._watching(key)) == 0
         assert await directory.watch(key, key, frozenset({friend}), True) == []
     finally:

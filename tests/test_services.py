@@ -26,6 +26,11 @@ def test_channel_layer_is_redis_when_configured():
     need("REDIS_URL", "Redis")
     layer = get_channel_layer()
     assert type(layer).__module__.startswith("channels_redis")
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.send)(channel, {"type": "probe", "n": os.getpid()})
-    assert async_to_sync(layer.receive)(channel) == {"type": "probe", "n": os.getpid()}
+
+    async def round_trip():
+        # One event loop, as in a server process (Pub/Sub subscriptions belong to a loop).
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "probe", "n": os.getpid()})
+        return await layer.receive(channel)
+
+    assert async_to_sync(round_trip)() == {"type": "probe", "n": os.getpid()}

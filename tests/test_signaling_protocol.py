@@ -22,7 +22,7 @@ from django.test import Client
 from broker.asgi import application
 from signaling import protocol
 from signaling.ownership import route_key
-from signaling.switchboard import handle_group, switchboard
+from signaling.switchboard import switchboard
 from tests.services import need
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -812,9 +812,11 @@ async def test_take_over_works_across_sessions_of_the_same_account(channel_layer
 
 async def test_take_over_announced_by_another_server_process_closes_this_connection(channel_layer_backend, sockets):
     alice, bob = await friends(sockets)
-    # What PeerConsumer.connect() in another process sends when @alice attaches there.
+    # What PeerConsumer.connect() in another process sends when @alice attaches there: to the
+    # process that held her, naming the connection it displaced.
+    here = switchboard.lookup("alice").here
     layer = get_channel_layer()
-    await layer.group_send(handle_group("alice"), {"type": "peer.takeover", "channel": "specific.elsewhere!1"})
+    await layer.send(here.channel, {"type": "peer.takeover", "to": "alice", "connection": here.connection})
     await expect_error(alice, "taken over")
     await expect_close(alice, CLOSE_TAKEN_OVER)
     # Nobody claimed @alice in the directory here, so this connection's leaving is her leaving.
