@@ -1,4 +1,5 @@
-"""Two daphne processes sharing the real Redis and PostgreSQL relay to each other.
+"""Two server processes as the image runs them (deploy/Dockerfile's CMD) relay to each other through
+the real Redis, with the accounts in the real PostgreSQL.
 
 Clients on each process (real WebSockets, sessions made by the real sign-up page) exchange
 PeerJS frames, hear EXPIRE for friends connected nowhere, hear presence across processes, and
@@ -55,7 +56,8 @@ def servers(pg_database, tmp_path_factory) -> Iterator[list[LiveServer]]:
     started: list[LiveServer] = []
     try:
         for name in ("a", "b"):
-            started.append(LiveServer.start(tmp_path_factory.mktemp(f"server-{name}"), env=env))
+            workdir = tmp_path_factory.mktemp(f"server-{name}")
+            started.append(LiveServer.start(workdir, env=env, deployed=True))
         yield started
     finally:
         for server in started:

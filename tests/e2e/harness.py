@@ -32,6 +32,8 @@ from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Play
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from tests.deployed_server import image_argv
+
 ROOT = Path(__file__).resolve().parents[2]
 APP_BUNDLE = ROOT / "frontend" / "static" / "frontend" / "app.js"
 PEERJS_CLIENT = ROOT / "frontend" / "node_modules" / "peerjs" / "dist" / "peerjs.min.js"
@@ -105,7 +107,11 @@ def http_status(url: str, timeout: float = 2.0) -> int:
 
 @dataclass
 class LiveServer:
-    """A daphne process serving broker.asgi on ``url``, logging to ``log_path``."""
+    """A server process serving broker.asgi on ``url``, logging to ``log_path``.
+
+    daphne by default (what ``make run`` serves); ``deployed=True`` runs deploy/Dockerfile's own
+    server command instead, as the image does.
+    """
 
     url: str
     process: subprocess.Popen
@@ -119,8 +125,9 @@ class LiveServer:
         port: int | None = None,
         env: dict[str, str] | None = None,
         start_seconds: float = SERVER_START_SECONDS,
+        deployed: bool = False,
     ) -> LiveServer:
-        """Migrates ``workdir``/e2e.sqlite3 and starts daphne; returns once GET / answers 200.
+        """Migrates ``workdir``/e2e.sqlite3 and starts the server; returns once GET / answers 200.
 
         ``env`` adds to (and overrides) ``server_env``'s variables, e.g. rate limits for a benchmark.
         """
@@ -140,10 +147,14 @@ class LiveServer:
             raise RuntimeError(f"manage.py migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
 
         port = port or free_port()
-        log_path = workdir / "daphne.log"
+        log_path = workdir / "server.log"
+        if deployed:
+            argv = image_argv(port)
+        else:
+            argv = [str(venv_bin() / "daphne"), "-b", "127.0.0.1", "-p", str(port), "broker.asgi:application"]
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [str(venv_bin() / "daphne"), "-b", "127.0.0.1", "-p", str(port), "broker.asgi:application"],
+                argv,
                 cwd=ROOT,
                 env=environment,
                 stdout=log,
@@ -163,7 +174,8 @@ class LiveServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 code = self.process.returncode
-                raise RuntimeError(f"daphne exited with code {code} before serving {self.url}/:\n{self.log_since(0)}")
+                log = self.log_since(0)
+                raise RuntimeError(f"the server exited with code {code} before serving {self.url}/:\n{log}")
             try:
                 status = http_status(f"{self.url}/")
                 if status == 200:
@@ -172,7 +184,7 @@ class LiveServer:
                 status = error
             time.sleep(0.1)
         raise RuntimeError(
-            f"daphne did not answer GET {self.url}/ with 200 within {seconds:.0f} s (last: {status}):\n"
+            f"the server did not answer GET {self.url}/ with 200 within {seconds:.0f} s (last: {status}):\n"
             f"{self.log_since(0)}"
         )
 

@@ -1,6 +1,7 @@
 """The core of the social scenario with each browser on a different server process.
 
-Two daphne processes share PostgreSQL (this machine's, through its unix socket: the browser
+Two server processes, one daphne (what `make run` serves) and one as the image runs it
+(deploy/Dockerfile's CMD), share PostgreSQL (this machine's, through its unix socket: the browser
 tests run in a network namespace, where 127.0.0.1 is the namespace's own) and a Redis server
 (one this test starts on a unix socket, for the same reason). alice's browser talks to one
 process, bob's to the other; they befriend and a post syncs, so signaling, presence and relay
@@ -75,7 +76,7 @@ def two_processes(postgres_over_socket, redis_over_socket, tmp_path_factory) -> 
     env = {"DATABASE_URL": postgres_over_socket, "REDIS_URL": redis_over_socket}
     a = LiveServer.start(tmp_path_factory.mktemp("process-a"), env=env)
     try:
-        b = LiveServer.start(tmp_path_factory.mktemp("process-b"), env=env)
+        b = LiveServer.start(tmp_path_factory.mktemp("process-b"), env=env, deployed=True)
         try:
             yield a.url, b.url
         finally:
