@@ -57,12 +57,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import fmt, log, section  # noqa: E402
+from tests.deployed_server import image_command, resolve  # noqa: E402
 
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 LOADGEN_DIR = BENCH / "signaling"
 VENV_BIN = ROOT / ".venv" / "bin"
-DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 LOGS = ROOT / "test-results" / "bench" / "signaling-logs"  # server and generator logs of the last run
 HOST = "127.0.0.1"  # every socket of this benchmark is on loopback
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -272,38 +272,6 @@ def stop(proc: subprocess.Popen, timeout: float = 8.0) -> None:
             proc.wait(timeout=5)
     if proc in SPAWNED:
         SPAWNED.remove(proc)
-
-
-def dockerfile_command() -> tuple[list[str], str]:
-    """deploy/Dockerfile's CMD (exec form), bound to 127.0.0.1 and to a {port} placeholder."""
-    text = DOCKERFILE.read_text()
-    found = re.findall(r"^CMD\s+(\[.*\])\s*$", text, re.MULTILINE)
-    if not found:
-        raise RuntimeError("deploy/Dockerfile has no exec-form CMD line")
-    argv = json.loads(found[-1])
-    expose = re.findall(r"^EXPOSE\s+(\d+)", text, re.MULTILINE)
-    port = expose[-1] if expose else "8000"
-    out = []
-    for arg in argv:
-        arg = arg.replace("0.0.0.0:" + port, f"{HOST}:{{port}}").replace("0.0.0.0", HOST)
-        if arg == port:
-            arg = "{port}"
-        elif re.fullmatch(r"--?[\w-]*port=" + port, arg):
-            arg = arg.split("=")[0] + "={port}"
-        out.append(arg)
-    if not any("{port}" in a for a in out):
-        raise RuntimeError(f"could not find the port in deploy/Dockerfile's CMD {argv}")
-    return out, found[-1]
-
-
-def resolve(argv: list[str], port: int) -> list[str]:
-    argv = [a.replace("{port}", str(port)) for a in argv]
-    program = VENV_BIN / argv[0]
-    if program.exists():
-        argv[0] = str(program)
-    elif shutil.which(argv[0]) is None:
-        raise RuntimeError(f"{argv[0]} is not installed (neither in .venv/bin nor on PATH)")
-    return argv
 
 
 class Column:
@@ -594,7 +562,7 @@ def bench_idle(column: Column, lg: Loadgen, plan: Plan, params: dict[str, Any], 
 
 
 class SpyProfile:
-    """py-spy on the broker's first process during one relay step (--profile)."""
+    """py-spy on one broker process during one relay step or the connections measure (--profile)."""
 
     def __init__(self, pid: int, seconds: float, out: Path):
         self.out = out
@@ -670,6 +638,11 @@ class SpyProfile:
         return {"samples": samples, "file": str(self.out.relative_to(ROOT)), "top_self": table(self_counts, 10)}
 
 
+def numbered(path: Path, i: int, count: int) -> Path:
+    """signaling-profile.txt for one process; signaling-profile-1.txt, -2.txt ... for several."""
+    return path if count == 1 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
+
+
 def bench_relay(
     column: Column,
     lg: Loadgen,
@@ -706,7 +679,14 @@ def bench_relay(
 
     def run(rate: int, seconds: float | None = None, warmup: bool = False, profile: bool = False) -> dict[str, Any]:
         duration = int(seconds * 1000) if seconds else step_ms
-        spy = SpyProfile(column.procs[0].pid, duration / 1000, profile_to) if profile and profile_to else None
+        spies = (
+            [
+                SpyProfile(proc.pid, duration / 1000, numbered(profile_to, i, column.processes))
+                for i, proc in enumerate(column.procs)
+            ]
+            if profile and profile_to
+            else []
+        )
         m = meter.start()
         s = lg.call(
             "relay",
@@ -756,12 +736,16 @@ def bench_relay(
         )
         if achieved < 0.95 * rate:
             step["generator_limited"] = True
-        if spy is not None:
-            step["profile"] = spy.finish(
-                f"py-spy profile of {column.label} ({' '.join(column.command or [])}), process 1 of "
-                f"{column.processes}, during the {rate:,} frames/s relay step ({duration / 1000:.0f} s), "
-                f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}."
-            )
+        if spies:
+            step["profile"] = [
+                spy.finish(
+                    f"py-spy profile of {column.label} ({' '.join(column.command or [])}), process {i + 1} of "
+                    f"{column.processes}{' (the senders)' if column.processes > 1 and i == 0 else ''}"
+                    f"{' (the receivers)' if column.processes > 1 and i == 1 else ''}, during the {rate:,} "
+                    f"frames/s relay step ({duration / 1000:.0f} s), {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}."
+                )
+                for i, spy in enumerate(spies)
+            ]
         log(
             f"    {'warm-up ' if warmup else 'profiled ' if profile else ''}{rate:>6,}/s: sent {achieved:,.0f}/s, "
             f"p50 {fmt(step['p50_ms'], ' ms', 2)}"
@@ -802,10 +786,13 @@ def bench_relay(
     return out
 
 
-def bench_churn(column: Column, lg: Loadgen, plan: Plan, params: dict[str, Any], meter: Meter) -> dict[str, Any]:
+def bench_churn(
+    column: Column, lg: Loadgen, plan: Plan, params: dict[str, Any], meter: Meter, profile_to: Path | None
+) -> dict[str, Any]:
     time.sleep(1.0)
     pool = list(range(plan.idle_max))  # closed a while ago; each reused at most once per pool's turn
     seconds = params["churn_seconds"]
+    spy = SpyProfile(column.procs[0].pid, seconds, profile_to) if profile_to else None
     m = meter.start()
     r = lg.call(
         "churn",
@@ -818,7 +805,7 @@ def bench_churn(column: Column, lg: Loadgen, plan: Plan, params: dict[str, Any],
     )
     cpu = m.stop()
     lat = r.get("openMs") or {}
-    out = {
+    out: dict[str, Any] = {
         "inflight": INFLIGHT,
         "seconds": seconds,
         "pool": len(pool),
@@ -834,6 +821,9 @@ def bench_churn(column: Column, lg: Loadgen, plan: Plan, params: dict[str, Any],
         "open_max_ms": lat.get("max"),
         **cpu,
     }
+    if spy is not None:
+        header = f"py-spy profile of {column.label} ({' '.join(column.command or [])}), process 1 of {column.processes}"
+        out["profile"] = spy.finish(f"{header}, while opening connections ({INFLIGHT} in flight, {seconds:g} s).")
     log(
         f"    {out['connections_per_s']:,.0f} connections/s, OPEN p50 {fmt(out['open_p50_ms'], ' ms', 1)} p99 "
         f"{fmt(out['open_p99_ms'], ' ms', 1)}, {r['failed']} failed, server CPU {cpu['server_cpu_pct']} %, "
@@ -931,10 +921,16 @@ def run_column(
         meter = Meter(pid_sets)
         if not section(out, "probe", lambda: bench_probe(column, lg), deadline, "  "):
             return out
-        section(out, "idle", lambda: bench_idle(column, lg, plan, params, meter), deadline, "  ")
-        section(out, "relay", lambda: bench_relay(column, lg, plan, params, meter, profile_to), deadline, "  ")
-        section(out, "churn", lambda: bench_churn(column, lg, plan, params, meter), deadline, "  ")
-        section(out, "flood", lambda: bench_flood(column, lg, plan, params), deadline, "  ")
+        churn_profile = profile_to and profile_to.with_name(profile_to.stem + "-connections.txt")
+        measures: dict[str, Callable[[], Any]] = {
+            "idle": lambda: bench_idle(column, lg, plan, params, meter),
+            "relay": lambda: bench_relay(column, lg, plan, params, meter, profile_to),
+            "churn": lambda: bench_churn(column, lg, plan, params, meter, churn_profile),
+            "flood": lambda: bench_flood(column, lg, plan, params),
+        }
+        for name, measure in measures.items():
+            if not args.only or name in args.only:
+                section(out, name, measure, deadline, "  ")
     except Exception as error:
         traceback.print_exc()
         out["error"] = f"{type(error).__name__}: {error}"
@@ -1265,9 +1261,11 @@ def summary(results: dict[str, Any]) -> str:
                 parts.append(f"{key}: **{col[key]['error']}**")
         if col.get("error"):
             parts.append(f"**{col['error']}**")
-        prof = ((col.get("relay") or {}).get("profile_step") or {}).get("profile")
-        if prof:
+        for prof in ((col.get("relay") or {}).get("profile_step") or {}).get("profile") or []:
             parts.append(f"py-spy profile at {CPU_RATE:,}/s: {prof.get('file', prof.get('error'))}")
+        prof = (col.get("churn") or {}).get("profile")
+        if prof:
+            parts.append(f"py-spy profile while connecting: {prof.get('file', prof.get('error'))}")
         out += [f"- **{col['label']}**: " + "; ".join(parts) + "."]
     out.append("")
     if results.get("notes"):
@@ -1315,7 +1313,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="do not offer permessage-deflate (browsers offer it; the server decides)",
     )
-    parser.add_argument("--profile", action="store_true", help="py-spy on the first broker during the 2,000/s step")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy on the first broker (and on Redis): 2,000 frames/s, connecting"
+    )
     parser.add_argument("--max-minutes", type=float, help="the whole run's time budget")
     parser.add_argument(
         "--wait-quiet",
@@ -1325,7 +1325,15 @@ def main(argv: list[str] | None = None) -> int:
         help="before each column, wait up to S seconds for other processes to use < 25%% of a core (90; 0: never)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only; write nothing to bench/results")
+    parser.add_argument(
+        "--only",
+        type=lambda s: s.split(","),
+        help="measure only these, comma-separated (idle,relay,churn,flood): for a quick look, never for results",
+    )
     args = parser.parse_args(argv)
+    if args.only and not args.no_write:
+        print("--only is for a quick look: add --no-write (a partial run must not replace results)", file=sys.stderr)
+        return 2
     params = dict(QUICK if args.quick else FULL)
     if args.ladder:
         params["ladder"] = sorted(args.ladder)
@@ -1366,7 +1374,7 @@ def main(argv: list[str] | None = None) -> int:
         columns.append(Column("peerjs-server", "peerjs", None))
     broker_cmds: list[list[str]] = []
     if not args.no_dockerfile:
-        cmd, raw = dockerfile_command()
+        cmd, raw = image_command()
         broker_cmds.append(cmd)
         results["dockerfile_cmd"] = raw
     broker_cmds += [shlex.split(c) for c in args.broker_cmd]
@@ -1408,7 +1416,7 @@ def main(argv: list[str] | None = None) -> int:
         users = make_users(env, plan.users)
         results["users_made_s"] = round(time.monotonic() - t0, 1)
         log(f"... in {results['users_made_s']} s")
-        profile_to = RESULTS / "signaling-profile.txt" if args.profile and not args.no_write else None
+        profile_to = (RESULTS if not args.no_write else LOGS.parent) / "signaling-profile.txt" if args.profile else None
         if args.profile and not (VENV_BIN / "py-spy").exists():
             results["notes"].append("--profile: py-spy is not installed in .venv (pip install py-spy); no profile")
             profile_to = None
@@ -1421,11 +1429,13 @@ def main(argv: list[str] | None = None) -> int:
 
                     redis.Redis.from_url(args.redis_url).flushdb()
                     column_env = broker_env(tmp, secret_key, db_path, args.redis_url)
-                prof = (
-                    profile_to
-                    if column.kind == "broker" and not any(c["kind"] == "broker" for c in results["columns"])
-                    else None
+                # The first broker column, and the first on Redis (whose profile files are named so).
+                first_of_kind = column.kind == "broker" and not any(
+                    c["kind"] == "broker" and c["processes"] == column.processes for c in results["columns"]
                 )
+                prof = None
+                if profile_to is not None and first_of_kind:
+                    prof = profile_to if column.processes == 1 else profile_to.with_name("signaling-profile-redis.txt")
                 results["columns"].append(
                     run_column(column, column_env, tmp, users, plan, params, args, deadline, prof)
                 )
@@ -1445,7 +1455,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{c['label']}: {key}"
         for c in results["columns"]
         for key in ("probe", "idle", "relay", "churn", "flood")
-        if "error" in c.get(key, {"error": "not run"})
+        if (not args.only or key == "probe" or key in args.only) and "error" in c.get(key, {"error": "not run"})
     ]
     if missing:
         status = 1
