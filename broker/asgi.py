@@ -20,6 +20,12 @@ application = ProtocolTypeRouter(
     }
 )
 
-# Everything loaded so far lives as long as the process: out of the cyclic collector's sight, so
-# that a full collection walks only what connections made (a relay stalls while it runs).
+# The cyclic collector stops the relay while it walks every live object: with 10,000 sockets a
+# full collection took 150-600 ms here, and with the default thresholds (700, 10, 10) young
+# collections promoted enough to start one every few seconds while sockets came and went. What
+# start-up loaded lives as long as the process, so it is frozen out of the collector's sight, and
+# young collections wait for 10,000 surviving allocations (a relay frame's objects die by
+# reference counting, never reaching the collector): in bench/signaling_bench.py's run that left
+# one full collection where there had been twenty, and no stall inside a relay step.
 gc.freeze()
+gc.set_threshold(10_000, 10, 10)
