@@ -99,6 +99,7 @@ INFLIGHT = 100  # handshakes in flight, for connections/s
 CONNECT_INFLIGHT = 200  # when opening the idle and relay peers
 FLOOD_FRAME_BYTES = 60 * 1024
 HEARTBEAT_MS = 5_000  # the PeerJS client's pingInterval
+FLOOR_APP = "bench.signaling.floor_app:app"
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -1301,6 +1302,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-dockerfile", action="store_true", help="leave out deploy/Dockerfile's CMD column")
     parser.add_argument("--no-redis", action="store_true", help="leave out the two-process Redis column")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="add the first broker's server serving a bare relay (bench/signaling/floor_app.py): the server's own cost",
+    )
     parser.add_argument("--no-peerjs", action="store_true", help="leave out peerjs-server (no ratios then)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="flushed before the Redis column")
     parser.add_argument(
@@ -1377,6 +1383,8 @@ def main(argv: list[str] | None = None) -> int:
         cmd, raw = image_command()
         broker_cmds.append(cmd)
         results["dockerfile_cmd"] = raw
+    # The floor: the first broker's server serving bench/signaling/floor_app.py's bare relay.
+    floor = [FLOOR_APP if a == "broker.asgi:application" else a for a in broker_cmds[0]] if broker_cmds else []
     broker_cmds += [shlex.split(c) for c in args.broker_cmd]
     for cmd in broker_cmds:
         if not any("{port}" in a for a in cmd):
@@ -1386,6 +1394,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--broker-cmd must bind 127.0.0.1, not 0.0.0.0: {shlex.join(cmd)}", file=sys.stderr)
             return 2
         columns.append(Column(program_label(cmd, taken), "broker", cmd))
+    if args.floor and FLOOR_APP in floor:
+        columns.append(Column(f"{Path(floor[0]).name}, bare relay (floor)", "broker", floor))
     if broker_cmds and not args.no_redis:
         first = broker_cmds[0]
         columns.append(Column(f"{Path(first[0]).name} ×2 on Redis", "broker", first, processes=2))
