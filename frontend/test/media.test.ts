@@ -66,7 +66,7 @@ describe("chunks", () => {
     const assembly = new Assembly(hash, forged.length);
     let last;
     for (const m of chunksOf(hash, forged)) last = await assembly.add(decodeChunk(m)!);
-    expect(last).toEqual({ failed: "the bytes do not match their hash" });
+    expect(last).toEqual({ failed: { code: "bad-hash", detail: "the bytes do not match their hash" } });
   });
 
   it("refuse chunks beyond the announced size or of another blob", async () => {

@@ -1,37 +1,58 @@
 // An in-memory network for the sync engine: links that carry JSON between engines, presence
 // with the broker's mutual-watch rule, and "unavailable" for handles that are offline.
 import { IDBFactory } from "fake-indexeddb";
-import { generateIdentity, loadIdentity } from "../src/crypto/identity";
-import { BlobExchange } from "../src/media/exchange";
-import { Engine } from "../src/sync/engine";
+import { createPeerwall } from "../src/app/peerwall";
+import type { BlobExchange } from "../src/media/exchange";
+import type { Engine } from "../src/sync/engine";
 import type { Link, Transport, TransportHandlers } from "../src/sync/transport";
 import { openDatabase } from "../src/store/db";
 import { Repository } from "../src/store/repository";
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** What the simulated channel carries a turn of the event loop: fast, yet photo chunks queue. */
+export const WIRE_BYTES_PER_TURN = 256 * 1024;
+/** As PeerjsTransport's bufferedAmountLowThreshold: onDrain fires when the buffer falls below it. */
+export const LOW_WATER = 1024 * 1024;
+
+/**
+ * One end of a simulated data channel. Messages go out in order through a send buffer that
+ * empties at WIRE_BYTES_PER_TURN a turn, so ``buffered`` is real and a sender that ignores it
+ * piles bytes up (tests read ``maxBuffered``); ``onDrain`` fires as the buffer falls below
+ * LOW_WATER, as the browser's bufferedamountlow does.
+ */
 export class SimLink implements Link {
   partner?: SimLink;
   open = false;
   closed = false;
   sent: unknown[] = [];
+  /** The most bytes ever waiting in this end's send buffer. */
+  maxBuffered = 0;
   onOpen = () => {};
   onFrame = (_frame: unknown) => {};
   onBinary = (_message: ArrayBuffer) => {};
   onDrain = () => {};
   onClose = () => {};
-  readonly buffered = 0;
+  private queue: { size: number; deliver: () => void }[] = [];
+  private queued = 0;
+  private pumping = false;
+  private closing = false;
   constructor(
     readonly peer: string,
     readonly initiator: boolean,
   ) {}
 
+  get buffered(): number {
+    return this.queued;
+  }
+
   send(frame: unknown): boolean {
     if (!this.open || this.closed) return false;
     this.sent.push(frame);
-    const copy = JSON.parse(JSON.stringify(frame));
+    const text = JSON.stringify(frame);
+    const copy = JSON.parse(text);
     const partner = this.partner!;
-    setTimeout(() => !partner.closed && partner.onFrame(copy), 0);
+    this.enqueue(text.length, () => !partner.closed && partner.onFrame(copy));
     return true;
   }
 
@@ -39,7 +60,7 @@ export class SimLink implements Link {
     if (!this.open || this.closed) return false;
     const copy = message.slice(0);
     const partner = this.partner!;
-    setTimeout(() => !partner.closed && partner.onBinary(copy), 0);
+    this.enqueue(copy.byteLength, () => !partner.closed && partner.onBinary(copy));
     return true;
   }
 
@@ -49,19 +70,55 @@ export class SimLink implements Link {
       if (end.closed) continue;
       end.closed = true;
       end.open = false;
+      end.queue = [];
+      end.queued = 0;
       end.onClose();
     }
   }
 
-  /** Like PeerJS's close({flush: true}): frames already sent still arrive. */
+  /** Like PeerJS's close({flush: true}): frames already sent still arrive, then both ends close. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.open = false;
+    this.closing = true;
+    if (!this.pumping) this.finishClose();
+  }
+
+  private finishClose(): void {
+    this.closing = false;
     setTimeout(() => {
       this.onClose();
       this.partner?.close();
     }, 0);
+  }
+
+  private enqueue(size: number, deliver: () => void): void {
+    this.queue.push({ size, deliver });
+    this.queued += size;
+    this.maxBuffered = Math.max(this.maxBuffered, this.queued);
+    if (!this.pumping) {
+      this.pumping = true;
+      setTimeout(() => this.pump(), 0);
+    }
+  }
+
+  private pump(): void {
+    let budget = WIRE_BYTES_PER_TURN;
+    const before = this.queued;
+    while (this.queue.length && budget > 0) {
+      const message = this.queue.shift()!;
+      budget -= message.size;
+      this.queued -= message.size;
+      message.deliver();
+    }
+    if (before >= LOW_WATER && this.queued < LOW_WATER && !this.closed) this.onDrain();
+    if (this.queue.length) {
+      setTimeout(() => this.pump(), 0);
+      return;
+    }
+    this.pumping = false;
+    if (this.closing) this.finishClose();
   }
 }
 
@@ -169,30 +226,18 @@ export interface User {
   dropped: string[];
 }
 
-export async function makeUser(net: SimNetwork, handle: string, factory = new IDBFactory()): Promise<User> {
+export async function makeUser(net: SimNetwork, handle: string, factory = new IDBFactory(), photoStallMs?: number): Promise<User> {
   const repo = new Repository(await openDatabase(handle, factory));
-  let stored = await repo.identity();
-  if (!stored) {
-    stored = { id: "me", ...(await generateIdentity()) };
-    await repo.saveIdentity(stored);
-  }
   const transport = net.transport(handle);
   const dropped: string[] = [];
-  const blobs = new BlobExchange(repo);
-  const engine = await Engine.open({
-    blobs,
+  // The same composition as the app's (src/app/peerwall.ts), over the simulated network.
+  const { engine, photos: blobs } = await createPeerwall({
     me: handle,
-    identity: await loadIdentity(stored),
     repo,
     transport,
     lookup: async (wanted) => [...net.accounts].find((h) => h.toLowerCase() === wanted.toLowerCase()) ?? null,
     log: (message) => dropped.push(message),
-  });
-  blobs.attach({
-    link: (peer) => engine.trustedLink(peer),
-    mayServe: (hash, peer) => engine.mayServe(hash, peer),
-    changed: () => engine.notifyChanged(),
-    log: (from, reason) => engine.reportDrop(from, reason),
+    photoStallMs,
   });
   engine.start();
   return { handle, engine, transport, repo, blobs, dropped };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { fullTime, relativeTime } from "../src/ui/time";
 
 const at = (y: number, m: number, d: number, h = 12, min = 0, s = 0) => new Date(y, m - 1, d, h, min, s).getTime();
@@ -42,10 +42,19 @@ describe("relativeTime", () => {
     expect(relativeTime(at(2024, 12, 25, 9, 0), now, "en-GB")).toBe("25 Dec 2024");
   });
 
-  it("is right across a daylight-saving change (calendar days, not 24-hour blocks)", () => {
-    // Whatever the time zone, two calendar days apart is "2 days ago".
-    expect(relativeTime(at(2025, 3, 29, 12), at(2025, 3, 31, 12))).toBe("2 days ago");
-    expect(relativeTime(at(2025, 10, 25, 12), at(2025, 10, 27, 12))).toBe("2 days ago");
+  describe("in a time zone that changes its clocks", () => {
+    // Clocks go forward on 30 March 2025 and back on 26 October there (Node reads TZ afresh).
+    beforeAll(() => void vi.stubEnv("TZ", "Europe/Berlin"));
+    afterAll(() => void vi.unstubAllEnvs());
+
+    it("is right across a daylight-saving change (calendar days, not 24-hour blocks)", () => {
+      // The zone really changes: noon to noon over the change is 47 and 49 hours.
+      expect(at(2025, 3, 31, 12) - at(2025, 3, 29, 12)).toBe(47 * 3600_000);
+      expect(at(2025, 10, 27, 12) - at(2025, 10, 25, 12)).toBe(49 * 3600_000);
+      expect(relativeTime(at(2025, 3, 29, 12), at(2025, 3, 31, 12))).toBe("2 days ago");
+      expect(relativeTime(at(2025, 10, 25, 12), at(2025, 10, 27, 12))).toBe("2 days ago");
+      expect(relativeTime(at(2025, 3, 30, 12), at(2025, 3, 31, 1))).toBe("yesterday");
+    });
   });
 });
 

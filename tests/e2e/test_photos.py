@@ -580,18 +580,22 @@ def test_a_full_image_waits_for_its_offline_source_and_then_loads_by_itself(
 
 # --- 3. what the composer refuses, and freeing space -------------------------------------------------
 
-STORAGE_RE = re.compile(r"^Your photos: ([\d.]+) (KB|MB) · Friends' photos kept here: ([\d.]+) (KB|MB)$")
+STORAGE_RE = re.compile(
+    r"^Your photos: ([\d.]+) (KB|MB)(?: · Friends' photos on your wall: ([\d.]+) (KB|MB))?"
+    r" · Friends' photos kept here: ([\d.]+) (KB|MB)$"
+)
 
 
-def storage_figures(page: Page) -> tuple[float, float]:
-    """Settings' "Your photos: … · Friends' photos kept here: …", in KB."""
+def storage_figures(page: Page) -> tuple[float, float, float]:
+    """Settings' "Your photos: … [· Friends' photos on your wall: …] · Friends' photos kept here: …", in KB."""
     go(page, "/settings")
     line = page.get_by_text(STORAGE_RE)
     expect(line).to_be_visible()
     match = STORAGE_RE.match(line.inner_text().strip())
     assert match, line.inner_text()
     scale = {"KB": 1, "MB": 1024}
-    return float(match[1]) * scale[match[2]], float(match[3]) * scale[match[4]]
+    on_my_wall = float(match[3]) * scale[match[4]] if match[3] else 0.0
+    return float(match[1]) * scale[match[2]], on_my_wall, float(match[5]) * scale[match[6]]
 
 
 def free_space(page: Page) -> str:
@@ -687,12 +691,12 @@ def test_the_composer_refuses_what_is_not_a_photo_and_free_space_keeps_my_own(si
     bobs_cache = {h for h, b in stored_blobs(bob).items() if not b["mine"]}
     assert len(bobs_cache) == 9, len(bobs_cache)  # alice's thumbnails only
 
-    mine_kb, cached_kb = storage_figures(bob.page)
+    mine_kb, _, cached_kb = storage_figures(bob.page)
     assert mine_kb > 100 and cached_kb > 0, (mine_kb, cached_kb)
     screenshot(bob.page, "test_photos-bob-settings-storage")
     said = free_space(bob.page)
     assert re.fullmatch(r"Freed \d+ KB\. Friends' photos will be fetched again when you look at them\.", said), said
-    assert storage_figures(bob.page)[1] == 0
+    assert storage_figures(bob.page)[2] == 0
     assert not any(not b["mine"] for b in stored_blobs(bob).values()), "friends' photos are still kept"
     assert len(stored_blobs(bob)) == 2, "bob's own photo must stay"
     screenshot(bob.page, "test_photos-bob-settings-freed")
@@ -706,12 +710,13 @@ def test_the_composer_refuses_what_is_not_a_photo_and_free_space_keeps_my_own(si
         assert nine[i - 1]["thumb"] in refetched
         assert shows(tile_img(on_bob, i, 9, alice.handle), bob, nine[i - 1]["thumb"])
 
-    # alice frees space: everything on her wall is hers to keep, her photos and bob's on her wall.
-    mine_kb, cached_kb = storage_figures(alice.page)
-    assert mine_kb > 0 and cached_kb == 0, (mine_kb, cached_kb)
+    # alice frees space: her own photos stay; bob's on her wall count against bob, and are freed
+    # (they come back from bob, their author, when she looks at them).
+    mine_kb, bobs_kb, cached_kb = storage_figures(alice.page)
+    assert mine_kb > 0 and bobs_kb > 0 and cached_kb == 0, (mine_kb, bobs_kb, cached_kb)
     free_space(alice.page)
     held = stored_blobs(alice)
-    assert set(held) == alices_own | {bobs_ref["full"], bobs_ref["thumb"]}, "Free space removed a photo of her wall"
+    assert set(held) == alices_own, "Free space removed a photo of hers, or kept bob's"
     on_alice = post_article(open_wall(alice.page, alice.handle, me=alice.handle).page, alice.handle, text)
     for i in (1, 2, 3, 4):
         decoded(tile_img(on_alice, i, 9, alice.handle))
@@ -1041,7 +1046,7 @@ def test_a_backup_carries_the_photos(sign_up, new_browser, live_server_url, imag
         data_bytes = base64.urlsafe_b64decode(b["data"] + "=" * (-len(b["data"]) % 4))
         assert hashlib.sha256(data_bytes).hexdigest() == b["hash"]
         assert b["mine"] == before[b["hash"]]["mine"]
-    mine_kb, cached_kb = storage_figures(alice.page)
+    figures = storage_figures(alice.page)
 
     go_offline(alice)
     go_offline(bob)
@@ -1072,6 +1077,6 @@ def test_a_backup_carries_the_photos(sign_up, new_browser, live_server_url, imag
     after = stored_blobs(new_alice)
     assert set(after) == wanted
     assert {h: b["mine"] for h, b in after.items()} == {h: b["mine"] for h, b in before.items()}
-    assert storage_figures(page) == (mine_kb, cached_kb)
+    assert storage_figures(page) == figures
 
     assert browser_log.errors == [], "\n".join(browser_log.errors)

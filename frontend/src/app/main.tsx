@@ -1,18 +1,16 @@
 // The composition root: one live tab, the store, my identity, the broker link, the sync
 // engine and the views, wired together. Nothing else knows all of them.
 import { render } from "preact";
-import { generateIdentity, loadIdentity } from "../crypto/identity";
-import { BlobExchange } from "../media/exchange";
 import { sha256Hex } from "../media/hash";
 import { PeerjsTransport } from "../net/peerjsTransport";
 import type { BrokerState } from "../sync/transport";
 import { openDatabase } from "../store/db";
 import { Repository } from "../store/repository";
-import { Engine } from "../sync/engine";
 import { App } from "../ui/App";
 import { Notice } from "../ui/Notice";
 import { backupFileName, parseBackup } from "./backup";
 import { Observable } from "./observable";
+import { createPeerwall } from "./peerwall";
 import { acquireTab, type TabLock } from "./singleTab";
 
 const root = document.getElementById("app");
@@ -28,29 +26,10 @@ async function lookupHandle(wanted: string): Promise<string | null> {
 
 async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void> {
   const repo = new Repository(await openDatabase(me));
-  let stored = await repo.identity();
-  if (!stored) {
-    stored = { id: "me", ...(await generateIdentity()) };
-    await repo.saveIdentity(stored);
-  }
   const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
   const connection = new Observable<BrokerState>({ kind: "connecting" });
   const transport = new PeerjsTransport(me, (state) => connection.set(state));
-  const photos = new BlobExchange(repo);
-  const engine = await Engine.open({
-    me,
-    identity: await loadIdentity(stored),
-    repo,
-    transport,
-    lookup: lookupHandle,
-    blobs: photos,
-  });
-  photos.attach({
-    link: (peer) => engine.trustedLink(peer),
-    mayServe: (hash, peer) => engine.mayServe(hash, peer),
-    changed: () => engine.notifyChanged(),
-    log: (from, reason) => engine.reportDrop(from, reason),
-  });
+  const { engine, photos } = await createPeerwall({ me, repo, transport, lookup: lookupHandle });
   engine.start();
   transport.start();
 
@@ -90,7 +69,6 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
     freeCached: async () => {
       const n = await repo.freeCachedBlobs();
       photos.forgetCached();
-      engine.notifyChanged();
       return n;
     },
   };

@@ -37,7 +37,13 @@ export function* chunksOf(hash: string, bytes: Uint8Array, from = 0, size = CHUN
   }
 }
 
-export type Assembled = { done: false; received: number } | { done: true; bytes: Uint8Array<ArrayBuffer> } | { failed: string };
+/** Why a chunk was refused: ``bad-hash`` means the whole blob was junk; the others, ask again. */
+export type AssemblyFailure = { code: "other-blob" | "out-of-order" | "beyond-size" | "bad-hash"; detail: string };
+
+export type Assembled =
+  | { done: false; received: number }
+  | { done: true; bytes: Uint8Array<ArrayBuffer> }
+  | { failed: AssemblyFailure };
 
 /**
  * Collects one blob's chunks in order. A chunk that does not continue where the last one
@@ -55,14 +61,17 @@ export class Assembly {
   }
 
   async add(chunk: Chunk): Promise<Assembled> {
-    if (chunk.hash !== this.hash) return { failed: "chunk of another blob" };
-    if (chunk.offset !== this.received) return { failed: `chunk at ${chunk.offset}, expected ${this.received}` };
-    if (chunk.offset + chunk.data.length > this.size) return { failed: "chunk beyond the announced size" };
+    if (chunk.hash !== this.hash) return { failed: { code: "other-blob", detail: "chunk of another blob" } };
+    if (chunk.offset !== this.received)
+      return { failed: { code: "out-of-order", detail: `chunk at ${chunk.offset}, expected ${this.received}` } };
+    if (chunk.offset + chunk.data.length > this.size)
+      return { failed: { code: "beyond-size", detail: "chunk beyond the announced size" } };
     this.buffer.set(chunk.data, chunk.offset);
     this.received += chunk.data.length;
     if (this.received < this.size) return { done: false, received: this.received };
     // Verified before anyone stores or shows it: bytes that do not match their name are junk.
-    if ((await sha256Hex(this.buffer)) !== this.hash) return { failed: "the bytes do not match their hash" };
+    if ((await sha256Hex(this.buffer)) !== this.hash)
+      return { failed: { code: "bad-hash", detail: "the bytes do not match their hash" } };
     return { done: true, bytes: this.buffer };
   }
 

@@ -1,35 +1,40 @@
-// Photos between friends: fetched by hash, in chunks, with back-pressure, verified before they
-// are stored or shown, resumed after a broken link from the last byte received.
+// Photos between friends: fetched by hash, in chunks, with back-pressure, verified (the hash, the
+// size, that the bytes are an image) before they are stored or shown, resumed after a broken link
+// from the last byte received, and moved to another friend when one stalls. Served only to those
+// policy allows (sync/policy.ts mayServePhoto), at the rate their budget allows.
 import type { Repository } from "../store/repository";
-import type { BlobFrame, BlobPort, PhotoNeed } from "../sync/blobPort";
+import type { BlobFrame, PhotoHost, PhotoLink, PhotoPort } from "../sync/photoPort";
+import type { PhotoOrigin, PhotoSource } from "../sync/policy";
 import { Assembly, chunksOf, decodeChunk, HEADER_BYTES } from "./chunks";
 import { sha256Hex } from "./hash";
+import { imageTypeOf } from "./sniff";
 
-/** The part of a link to a friend that blobs travel on (the sync engine's links have it). */
-export interface BlobLink {
-  send(frame: unknown): boolean;
-  sendBinary(message: ArrayBuffer): boolean;
-  readonly buffered: number;
-}
-
-
-
-/** Far above a downscaled photo; refuses absurd announcements before allocating anything. */
-export const MAX_BLOB_BYTES = 32 * 1024 * 1024;
 /** The sender pauses while more than this waits in the channel's buffer (it resumes when the
  * link says the buffer drained below its low-water mark, 1 MiB). */
-const HIGH_WATER = 2 * 1024 * 1024;
+export const HIGH_WATER = 2 * 1024 * 1024;
+/** A source that announced a photo and then sends nothing for this long has stalled. */
+export const STALL_MS = 15_000;
 const PROGRESS_MS = 100;
 const MAX_ATTEMPTS = 3;
-const NOT_YET = "not here yet";
 const MAX_NOT_YET = 10;
 const NOT_YET_RETRY_MS = 1000;
+
+/** Why a photo is not here, for the views' words (ui/words.ts photoProblemWords). */
+export type PhotoProblem =
+  | { code: "offline"; sources: string[] }
+  | { code: "nobody-has-it" }
+  | { code: "not-shared"; from: string }
+  | { code: "bad-copies" }
+  | { code: "too-large"; from: string; size: number }
+  | { code: "over-budget"; by: string }
+  | { code: "not-an-image" }
+  | { code: "stalled"; from: string };
 
 export type BlobStatus =
   | { state: "stored" }
   | { state: "fetching"; from: string; received: number; size: number }
-  | { state: "waiting"; reason: string }
-  | { state: "failed"; reason: string }
+  | { state: "waiting"; problem: PhotoProblem }
+  | { state: "failed"; problem: PhotoProblem }
   | { state: "unknown" };
 
 export interface Upload {
@@ -39,25 +44,21 @@ export interface Upload {
   size: number;
 }
 
-/** What the exchange needs from the engine. */
-export interface BlobHost {
-  /** The open, trusted link to a friend, if any. */
-  link(peer: string): BlobLink | undefined;
-  /** May ``peer`` have this blob from me? */
-  mayServe(hash: string, peer: string): boolean;
-  changed(): void;
-  log(from: string, reason: string): void;
-}
+/** The reasons a source gives for not sending a photo (``blob-none``). */
+export const NONE = { notShared: "not-shared", notYet: "not-yet", busy: "busy" } as const;
 
 interface Want {
   hash: string;
-  sources: string[];
+  source: PhotoSource;
   keep: boolean;
   assembly?: Assembly;
   mime?: string;
   from?: string;
+  /** Sources that refused or stalled this time round; the others are tried first. */
+  skip: Set<string>;
   attempts: number;
-  failed?: string;
+  failed?: PhotoProblem;
+  stall?: ReturnType<typeof setTimeout>;
 }
 
 interface Job {
@@ -65,34 +66,38 @@ interface Job {
   from: number;
 }
 
-export class BlobExchange implements BlobPort {
-  private host!: BlobHost;
+export class BlobExchange implements PhotoPort {
   private readonly wants = new Map<string, Want>();
   private readonly stored = new Set<string>();
   private readonly queues = new Map<string, Job[]>();
   private readonly pumping = new Set<string>();
   private readonly drained = new Map<string, () => void>();
   private readonly sending = new Map<string, Upload>();
-
-  constructor(private readonly repo: Repository) {}
-
-  /** The engine that owns the links; set once, when the app wires the two together. */
-  attach(host: BlobHost): void {
-    this.host = host;
-  }
-
-  onFrame(peer: string, frame: BlobFrame): Promise<void> | void {
-    switch (frame.t) {
-      case "blob-get":
-        return this.onGet(peer, frame.hash, frame.from);
-      case "blob-info":
-        return this.onInfo(peer, frame.hash, frame.size, frame.mime);
-      case "blob-none":
-        return this.onNone(peer, frame.hash, frame.reason);
-    }
-  }
-
   private readonly urls = new Map<string, string>();
+  private readonly listeners = new Set<() => void>();
+  /** Bytes of photos each friend's posts keep on my wall (their budget), loaded on first use. */
+  private budgetUse?: Promise<Map<string, number>>;
+  version = 0;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly host: PhotoHost,
+    /** How long a source may go quiet in the middle of a photo (tests shorten it). */
+    private readonly stallMs = STALL_MS,
+  ) {}
+
+  // --- for the views ------------------------------------------------------------------
+
+  /** Called when anything a view shows of photos changed (progress, arrival, failure). */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    this.version++;
+    for (const listener of this.listeners) listener();
+  }
 
   /** Stores one of my own photos; resolves to its hash once it is on disk. */
   async storeMine(bytes: Uint8Array<ArrayBuffer>, mime: string): Promise<string> {
@@ -116,13 +121,10 @@ export class BlobExchange implements BlobPort {
   /** Forgets stored blobs (after space was freed): they are fetched again when wanted. */
   forgetCached(): void {
     this.stored.clear();
+    this.budgetUse = undefined;
     for (const url of this.urls.values()) URL.revokeObjectURL(url);
     this.urls.clear();
-  }
-
-  /** Remembers a blob as present (mine, or verified from a friend, or from a backup). */
-  markStored(hash: string): void {
-    this.stored.add(hash);
+    this.changed();
   }
 
   async isStored(hash: string): Promise<boolean> {
@@ -138,131 +140,192 @@ export class BlobExchange implements BlobPort {
     if (this.stored.has(hash)) return { state: "stored" };
     const want = this.wants.get(hash);
     if (!want) return { state: "unknown" };
-    if (want.failed) return { state: "failed", reason: want.failed };
+    if (want.failed) return { state: "failed", problem: want.failed };
     if (want.from && want.assembly)
       return { state: "fetching", from: want.from, received: want.assembly.received, size: want.assembly.size };
     if (want.from) return { state: "fetching", from: want.from, received: 0, size: 0 };
-    if (!want.sources.length) return { state: "waiting", reason: "none of your friends who have it is connected" };
-    const names = want.sources.map((s) => `@${s}`).join(" or ");
-    return { state: "waiting", reason: `${names} ${want.sources.length > 1 ? "are" : "is"} offline` };
+    if (!want.source.sources.length) return { state: "waiting", problem: { code: "nobody-has-it" } };
+    return { state: "waiting", problem: { code: "offline", sources: want.source.sources } };
   }
 
   uploads(): Upload[] {
     return [...this.sending.values()];
   }
 
-  need(photos: PhotoNeed[]): void {
-    for (const photo of photos) void this.want(photo.hash, photo.sources, photo.keep);
+  /** Shows a photo: fetched from the friends who have it unless it is here. False if nobody has it. */
+  async show(hash: string): Promise<boolean> {
+    if (await this.isStored(hash)) return true;
+    return this.want(hash, false);
   }
 
-  /** Tries a failed blob again from the start, as if it had never been asked for. */
-  async retry(hash: string, sources: string[]): Promise<void> {
+  /** Tries a failed photo again from the start, as if it had never been asked for. */
+  async retry(hash: string): Promise<void> {
     const want = this.wants.get(hash);
     if (want) {
-      want.attempts = 0;
-      want.failed = undefined;
-      want.assembly = undefined;
+      this.stopClock(want);
+      this.wants.delete(hash);
     }
-    await this.want(hash, sources);
+    await this.want(hash, false);
   }
 
-  /** Fetches a blob from the first of ``sources`` that is connected, unless I have it. */
-  async want(hash: string, sources: string[], keep = false): Promise<void> {
-    if (await this.isStored(hash)) {
-      if (keep) await this.repo.keepBlob(hash);
-      return;
-    }
-    let want = this.wants.get(hash);
-    if (!want) {
-      want = { hash, sources: [], attempts: 0, keep };
-      this.wants.set(hash, want);
-    }
-    want.keep ||= keep;
-    for (const s of sources) if (!want.sources.includes(s)) want.sources.push(s);
-    if (want.failed && want.attempts < MAX_ATTEMPTS) want.failed = undefined;
-    // Given up on (bad copies, or never there): only retry() asks again.
-    if (!want.failed) this.request(want);
-    this.host.changed();
-  }
+  // --- the core's news ----------------------------------------------------------------
 
-  private request(want: Want): void {
-    if (want.from && this.host.link(want.from)) return; // already asked
-    want.from = undefined;
-    for (const source of want.sources) {
-      const link = this.host.link(source);
-      if (link?.send({ t: "blob-get", hash: want.hash, from: want.assembly?.received ?? 0 })) {
-        want.from = source;
-        return;
-      }
-    }
+  need(photos: { hash: string; keep: boolean }[]): void {
+    for (const photo of photos) void this.want(photo.hash, photo.keep);
   }
 
   /** A friend's link became trusted: resume what we wanted from them. */
-  onTrusted(peer: string): void {
+  trusted(peer: string): void {
     for (const want of this.wants.values()) {
-      if (!want.failed && !want.from && want.sources.includes(peer)) this.request(want);
+      if (!want.failed && !want.from && want.source.sources.some((s) => same(s, peer))) this.request(want);
     }
-    this.host.changed();
+    this.changed();
   }
 
   /** A friend's link is gone: what we were fetching waits (its bytes so far are kept). */
-  onGone(peer: string): void {
+  gone(peer: string): void {
     for (const want of this.wants.values()) {
-      if (want.from === peer) {
+      if (want.from !== undefined && same(want.from, peer)) {
+        this.stopClock(want);
         want.from = undefined;
         this.request(want); // perhaps another source is online
       }
     }
     this.queues.delete(peer);
-    for (const [key, upload] of this.sending) if (upload.peer === peer) this.sending.delete(key);
+    for (const [key, upload] of this.sending) if (same(upload.peer, peer)) this.sending.delete(key);
     this.drained.get(peer)?.();
-    this.host.changed();
+    this.changed();
   }
 
-  // --- receiving ----------------------------------------------------------------------
-
-  onInfo(peer: string, hash: string, size: number, mime: string): void {
-    const want = this.wants.get(hash);
-    if (!want || want.from !== peer) return this.host.log(peer, `announced blob ${hash.slice(0, 12)} I did not ask for`);
-    if (size > MAX_BLOB_BYTES) {
-      this.fail(want, `${peer} announced ${size} bytes, more than a photo may have`);
-      return;
+  onFrame(peer: string, frame: BlobFrame): Promise<void> | void {
+    switch (frame.t) {
+      case "blob-get":
+        return this.onGet(peer, frame.hash, frame.from);
+      case "blob-info":
+        return this.onInfo(peer, frame.hash, frame.size, frame.mime);
+      case "blob-none":
+        return this.onNone(peer, frame.hash, frame.reason);
     }
-    // Same blob, same size: keep the bytes so far and go on from there.
+  }
+
+  onDrain(peer: string): void {
+    this.drained.get(peer)?.();
+  }
+
+  // --- fetching -----------------------------------------------------------------------
+
+  /** Fetches a photo from the friends who have it, unless it is here; false if nobody has it. */
+  private async want(hash: string, keep: boolean): Promise<boolean> {
+    if (await this.isStored(hash)) {
+      if (keep) {
+        const source = this.host.source(hash);
+        await this.repo.keepBlob(hash, source?.by);
+      }
+      return true;
+    }
+    const source = this.host.source(hash);
+    if (!source) return false;
+    let want = this.wants.get(hash);
+    if (!want) {
+      want = { hash, source, keep, attempts: 0, skip: new Set() };
+      this.wants.set(hash, want);
+    } else {
+      want.source = source;
+      want.keep ||= keep;
+    }
+    if (want.failed && want.attempts < MAX_ATTEMPTS && want.failed.code === "offline") want.failed = undefined;
+    // Given up on (bad copies, refused, never there): only retry() asks again.
+    if (!want.failed) this.request(want);
+    this.changed();
+    return source.sources.length > 0;
+  }
+
+  private request(want: Want): void {
+    if (want.from && this.host.link(want.from)) return; // already asked
+    want.from = undefined;
+    const order = [...want.source.sources.filter((s) => !want.skip.has(s)), ...want.source.sources.filter((s) => want.skip.has(s))];
+    for (const source of order) {
+      const link = this.host.link(source);
+      if (link?.send({ t: "blob-get", hash: want.hash, from: want.assembly?.received ?? 0 })) {
+        want.from = source;
+        this.startClock(want);
+        return;
+      }
+    }
+  }
+
+  /** A source that goes quiet in the middle of a photo is left for another. */
+  private startClock(want: Want): void {
+    this.stopClock(want);
+    want.stall = setTimeout(() => {
+      if (this.wants.get(want.hash) !== want || !want.from) return;
+      const from = want.from;
+      this.host.diagnostics.drop(from, "photo", `photo ${want.hash.slice(0, 12)}: nothing for ${this.stallMs / 1000} s`);
+      want.skip.add(from);
+      want.from = undefined;
+      const others = want.source.sources.filter((s) => !want.skip.has(s) && this.host.link(s));
+      if (others.length) this.request(want);
+      else want.failed = { code: "stalled", from };
+      this.changed();
+    }, this.stallMs);
+  }
+
+  private stopClock(want: Want): void {
+    clearTimeout(want.stall);
+    want.stall = undefined;
+  }
+
+  private async onInfo(peer: string, hash: string, size: number, mime: string): Promise<void> {
+    const want = this.wants.get(hash);
+    if (!want || !want.from || !same(want.from, peer))
+      return this.host.diagnostics.drop(peer, "photo", `announced blob ${hash.slice(0, 12)} I did not ask for`);
+    if (size > want.source.maxBytes) return this.fail(want, { code: "too-large", from: peer, size });
+    const by = want.source.by;
+    if (by && want.keep) {
+      // A friend's photos on my wall count against their budget, not mine.
+      const used = (await this.usage()).get(by.toLowerCase()) ?? 0;
+      if (used + size > this.host.friendPhotoBytes) return this.fail(want, { code: "over-budget", by });
+    }
+    // Same photo, same size: keep the bytes so far and go on from there.
     if (!want.assembly || want.assembly.size !== size) want.assembly = new Assembly(hash, size);
     want.mime = mime;
-    this.host.changed();
+    this.startClock(want);
+    this.changed();
   }
 
-  onNone(peer: string, hash: string, reason: string): void {
+  private onNone(peer: string, hash: string, reason: string): void {
     const want = this.wants.get(hash);
-    if (!want || want.from !== peer) return;
+    if (!want || !want.from || !same(want.from, peer)) return;
+    this.stopClock(want);
     want.from = undefined;
-    if (reason === NOT_YET && want.attempts < MAX_NOT_YET) {
+    if (reason === NONE.notYet && want.attempts < MAX_NOT_YET) {
       // The wall's owner is still fetching it from the author: ask again in a moment.
       want.attempts++;
-      setTimeout(() => this.wants.get(hash) === want && this.request(want), NOT_YET_RETRY_MS * want.attempts);
+      setTimeout(() => this.wants.get(hash) === want && !want.failed && this.request(want), NOT_YET_RETRY_MS * want.attempts);
     } else {
-      want.sources = want.sources.filter((s) => s !== peer);
-      if (want.sources.length) this.request(want);
-      else want.failed = `@${peer} does not have it (${reason})`;
+      want.skip.add(peer);
+      const others = want.source.sources.filter((s) => !want.skip.has(s));
+      if (others.length) this.request(want);
+      else want.failed = { code: "not-shared", from: peer };
     }
-    this.host.changed();
+    this.changed();
   }
 
   async onChunk(peer: string, message: ArrayBuffer): Promise<void> {
     const chunk = decodeChunk(message);
-    if (!chunk) return this.host.log(peer, "a malformed binary message");
+    if (!chunk) return this.host.diagnostics.drop(peer, "photo", "a malformed binary message");
     const want = this.wants.get(chunk.hash);
-    if (!want?.assembly || want.from !== peer) return; // late chunks of a finished or restarted transfer
+    // Late chunks of a finished or restarted transfer.
+    if (!want?.assembly || !want.from || !same(want.from, peer)) return;
     const result = await want.assembly.add(chunk);
     if ("failed" in result) {
-      this.host.log(peer, `blob ${chunk.hash.slice(0, 12)}: ${result.failed}`);
-      if (result.failed.includes("hash")) {
+      this.host.diagnostics.drop(peer, "photo", `blob ${chunk.hash.slice(0, 12)}: ${result.failed.detail}`);
+      if (result.failed.code === "bad-hash") {
         // Bad bytes are never kept: start again from nothing.
         want.assembly = undefined;
         want.attempts++;
-        if (want.attempts >= MAX_ATTEMPTS) this.fail(want, "no good copy could be fetched");
+        want.skip.add(peer);
+        if (want.attempts >= MAX_ATTEMPTS) this.fail(want, { code: "bad-copies" });
         else {
           want.from = undefined;
           this.request(want);
@@ -271,39 +334,68 @@ export class BlobExchange implements BlobPort {
         want.from = undefined;
         this.request(want); // out of order: ask again from what we have
       }
-      this.host.changed();
+      this.changed();
       return;
     }
+    this.startClock(want);
     if (!result.done) {
-      this.host.changed();
+      this.changed();
       return;
     }
+    this.stopClock(want);
+    // The bytes are what the post named; are they the image the sender said they are?
+    const type = imageTypeOf(result.bytes);
+    if (!type || type !== want.mime) {
+      this.host.diagnostics.drop(peer, "photo", `photo ${want.hash.slice(0, 12)}: its bytes are not a ${want.mime ?? "photo"}`);
+      this.fail(want, { code: "not-an-image" });
+      this.changed();
+      return;
+    }
+    const by = want.keep ? want.source.by : undefined;
     await this.repo.saveBlob({
       hash: want.hash,
       bytes: result.bytes.buffer,
-      mime: want.mime ?? "application/octet-stream",
+      mime: type,
       size: result.bytes.length,
       mine: want.keep,
       storedAt: Date.now(),
+      wall: want.source.wall,
+      by,
     });
+    if (by) {
+      const use = await this.usage();
+      use.set(by.toLowerCase(), (use.get(by.toLowerCase()) ?? 0) + result.bytes.length);
+    }
     this.stored.add(want.hash);
     this.wants.delete(want.hash);
-    this.host.changed();
+    this.changed();
   }
 
-  private fail(want: Want, reason: string): void {
-    want.failed = reason;
+  private fail(want: Want, problem: PhotoProblem): void {
+    this.stopClock(want);
+    want.failed = problem;
     want.from = undefined;
     want.assembly = undefined;
+    this.changed();
+  }
+
+  private usage(): Promise<Map<string, number>> {
+    this.budgetUse ??= this.repo.allBlobInfo().then((infos) => {
+      const use = new Map<string, number>();
+      for (const info of infos) if (info.by) use.set(info.by.toLowerCase(), (use.get(info.by.toLowerCase()) ?? 0) + info.size);
+      return use;
+    });
+    return this.budgetUse;
   }
 
   // --- sending ------------------------------------------------------------------------
 
-  async onGet(peer: string, hash: string, from: number): Promise<void> {
+  private async onGet(peer: string, hash: string, from: number): Promise<void> {
     const link = this.host.link(peer);
     if (!link) return;
-    if (!this.host.mayServe(hash, peer)) {
-      link.send({ t: "blob-none", hash, reason: "not shared with you" });
+    if (!this.host.mayAsk(peer)) {
+      this.host.diagnostics.drop(peer, "over-quota", "too many photo requests");
+      link.send({ t: "blob-none", hash, reason: NONE.busy });
       return;
     }
     const queue = this.queues.get(peer) ?? [];
@@ -312,8 +404,20 @@ export class BlobExchange implements BlobPort {
     if (!this.pumping.has(peer)) await this.pump(peer);
   }
 
-  onDrain(peer: string): void {
-    this.drained.get(peer)?.();
+  /**
+   * Serve a photo to ``peer``? Only one whose origin policy lets them see (checked when it is
+   * about to be sent, so a photo that arrives meanwhile is checked too). One still on its way
+   * to me is "not yet" only to those who may see the post it comes for.
+   */
+  private async mayServe(hash: string, peer: string): Promise<"serve" | typeof NONE.notYet | typeof NONE.notShared> {
+    const info = await this.repo.blobInfo(hash);
+    if (info) {
+      const origin = originOf(info);
+      return origin && this.host.mayServe(origin, peer) ? "serve" : NONE.notShared;
+    }
+    const coming = this.wants.get(hash);
+    if (coming && this.host.mayServe({ mine: false, wall: coming.source.wall }, peer)) return NONE.notYet;
+    return NONE.notShared;
   }
 
   /** Sends the queued blobs to one friend, one at a time, never overfilling the channel. */
@@ -321,46 +425,61 @@ export class BlobExchange implements BlobPort {
     this.pumping.add(peer);
     try {
       for (let job = this.queues.get(peer)?.shift(); job; job = this.queues.get(peer)?.shift()) {
-        const record = await this.repo.blob(job.hash);
+        const verdict = await this.mayServe(job.hash, peer);
         const link = this.host.link(peer);
         if (!link) return;
+        const record = verdict === "serve" ? await this.repo.blob(job.hash) : undefined;
         if (!record) {
-          link.send({ t: "blob-none", hash: job.hash, reason: NOT_YET });
+          link.send({ t: "blob-none", hash: job.hash, reason: verdict === "serve" ? NONE.notYet : verdict });
           continue;
         }
-        const bytes = new Uint8Array(record.bytes);
-        const from = Math.min(job.from, bytes.length);
-        link.send({ t: "blob-info", hash: record.hash, size: bytes.length, mime: record.mime });
-        const key = `${peer} ${record.hash}`;
-        const upload: Upload = { peer, hash: record.hash, sent: from, size: bytes.length };
-        this.sending.set(key, upload);
-        let handed = from;
-        let last = 0;
-        // What has really left: handed to the channel, less what still waits in its buffer.
-        const report = (force = false) => {
-          upload.sent = Math.max(from, handed - link.buffered);
-          const now = Date.now();
-          if (force || now - last > PROGRESS_MS) {
-            last = now;
-            this.host.changed();
-          }
-        };
-        for (const message of chunksOf(record.hash, bytes, from)) {
-          if (link.buffered > HIGH_WATER) await new Promise<void>((resolve) => this.drained.set(peer, resolve));
-          if (this.host.link(peer) !== link || !link.sendBinary(message)) break;
-          handed += message.byteLength - HEADER_BYTES;
-          report();
-        }
-        while (link.buffered > 0 && this.host.link(peer) === link) {
-          await new Promise((resolve) => setTimeout(resolve, PROGRESS_MS));
-          report(true);
-        }
-        this.sending.delete(key);
-        this.host.changed();
+        await this.send(peer, link, record.hash, new Uint8Array(record.bytes), record.mime, job.from);
       }
     } finally {
       this.pumping.delete(peer);
       this.drained.delete(peer);
     }
   }
+
+  private async send(peer: string, link: PhotoLink, hash: string, bytes: Uint8Array, mime: string, start: number): Promise<void> {
+    const from = Math.min(start, bytes.length);
+    link.send({ t: "blob-info", hash, size: bytes.length, mime });
+    const key = `${peer} ${hash}`;
+    const upload: Upload = { peer, hash, sent: from, size: bytes.length };
+    this.sending.set(key, upload);
+    let handed = from;
+    let last = 0;
+    // What has really left: handed to the channel, less what still waits in its buffer.
+    const report = (force = false) => {
+      upload.sent = Math.max(from, handed - link.buffered);
+      const now = Date.now();
+      if (force || now - last > PROGRESS_MS) {
+        last = now;
+        this.changed();
+      }
+    };
+    for (const message of chunksOf(hash, bytes, from)) {
+      if (link.buffered > HIGH_WATER) await new Promise<void>((resolve) => this.drained.set(peer, resolve));
+      if (this.host.link(peer) !== link || !link.sendBinary(message)) break;
+      handed += message.byteLength - HEADER_BYTES;
+      report();
+    }
+    while (link.buffered > 0 && this.host.link(peer) === link) {
+      await new Promise((resolve) => setTimeout(resolve, PROGRESS_MS));
+      report(true);
+    }
+    this.sending.delete(key);
+    this.changed();
+  }
+}
+
+function same(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** Where a stored photo came from; null for an old record whose origin was never written. */
+function originOf(info: { mine: boolean; wall?: string; by?: string }): PhotoOrigin | null {
+  if (info.wall) return { mine: false, wall: info.wall };
+  // Before origins were recorded, kept photos were mine or on my wall: serving them is as before.
+  return info.mine ? { mine: true } : null;
 }

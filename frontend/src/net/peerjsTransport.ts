@@ -192,6 +192,7 @@ export class PeerjsTransport implements Transport {
     old?.destroy();
     const peer = new Peer(this.handle, { ...peerOptions(window.location, ice), debug: 0 });
     tolerateUnknownSerializations(peer);
+    boundLostMessages(peer);
     this.peer = peer;
     peer.on("open", () => {
       if (peer !== this.peer) return;
@@ -270,4 +271,30 @@ export function tolerateUnknownSerializations(peer: Peer): void {
   holder._serializers = new Proxy(table, {
     get: (target, name) => (typeof name === "string" && Object.hasOwn(target, name) ? target[name] : target.raw),
   });
+}
+
+/** Connections PeerJS keeps early messages for, and how many messages each. */
+export const MAX_LOST_CONNECTIONS = 16;
+export const MAX_LOST_PER_CONNECTION = 64;
+
+type LostStore = { _lostMessages: Map<string, unknown[]>; _storeMessage(connectionId: string, message: unknown): void };
+
+/**
+ * PeerJS keeps every message for a connection id it does not know yet (``_lostMessages``), to
+ * hand them over if an OFFER for that id comes later, and never forgets them: a stranger pushing
+ * junk CANDIDATEs at this page would grow it without end. Honest early messages are a handful of
+ * candidates for one or two connections; this keeps the newest few per id for the newest ids.
+ */
+export function boundLostMessages(peer: Peer): void {
+  const holder = peer as unknown as LostStore;
+  holder._storeMessage = (connectionId: string, message: unknown) => {
+    const lost = holder._lostMessages;
+    let list = lost.get(connectionId);
+    if (!list) {
+      while (lost.size >= MAX_LOST_CONNECTIONS) lost.delete(lost.keys().next().value!);
+      lost.set(connectionId, (list = []));
+    }
+    if (list.length >= MAX_LOST_PER_CONNECTION) list.shift();
+    list.push(message);
+  };
 }

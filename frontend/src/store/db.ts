@@ -6,7 +6,10 @@ import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 export type FriendState = "requested-out" | "requested-in" | "accepted" | "declined" | "blocked";
 
 export interface FriendRecord {
+  /** The canonical handle (lower-case): one person, whatever the letter case. */
   handle: string;
+  /** The handle as its owner spells it, for showing. */
+  name?: string;
   state: FriendState;
   /** The key pinned at acceptance (trust on first use). */
   key?: string;
@@ -46,10 +49,17 @@ export interface BlobRecord {
   bytes: ArrayBuffer;
   mime: string;
   size: number;
-  /** My own photos are never freed to make room; friends' cached ones may be. */
+  /** Kept to serve it: my own photos, and photos on my wall. Others' cached ones may be freed. */
   mine: boolean;
   storedAt: number;
+  /** The wall of the post it was fetched for (its origin); absent for my own photos. */
+  wall?: string;
+  /** The friend whose post on my wall brought it: it counts against their budget, not mine. */
+  by?: string;
 }
+
+/** What the store knows of a blob without reading its bytes. */
+export type BlobInfo = Omit<BlobRecord, "bytes">;
 
 export interface MetaRecord {
   key: string;
@@ -63,10 +73,14 @@ interface PeerwallDB extends DBSchema {
   outbox: { key: string; value: OutboxRecord };
   meta: { key: string; value: MetaRecord };
   blobs: { key: string; value: BlobRecord };
+  blobInfo: { key: string; value: BlobInfo };
 }
 
 export type Database = IDBPDatabase<PeerwallDB>;
-export const STORES = ["identity", "friends", "events", "outbox", "meta", "blobs"] as const;
+export const STORES = ["identity", "friends", "events", "outbox", "meta", "blobs", "blobInfo"] as const;
+
+/** Of two records of one person (before handles were keyed by case), the one that decides. */
+const STATE_WEIGHT: Record<FriendState, number> = { blocked: 5, accepted: 4, "requested-out": 3, "requested-in": 2, declined: 1 };
 
 export function databaseName(handle: string): string {
   return `peerwall-${handle.toLowerCase()}`;
@@ -74,8 +88,8 @@ export function databaseName(handle: string): string {
 
 export function openDatabase(handle: string, factory?: IDBFactory): Promise<Database> {
   const open = () =>
-    openDB<PeerwallDB>(databaseName(handle), 2, {
-      upgrade(db, oldVersion) {
+    openDB<PeerwallDB>(databaseName(handle), 3, {
+      async upgrade(db, oldVersion, _newVersion, tx) {
         if (oldVersion < 1) {
           db.createObjectStore("identity", { keyPath: "id" });
           db.createObjectStore("friends", { keyPath: "handle" });
@@ -84,6 +98,27 @@ export function openDatabase(handle: string, factory?: IDBFactory): Promise<Data
           db.createObjectStore("meta", { keyPath: "key" });
         }
         if (oldVersion < 2) db.createObjectStore("blobs", { keyPath: "hash" });
+        if (oldVersion < 3) {
+          // What a blob is, without its bytes: for budgets and serving rules.
+          const info = db.createObjectStore("blobInfo", { keyPath: "hash" });
+          // People are keyed by their canonical handle: @Bob and @bob were two records before.
+          const friends = tx.objectStore("friends");
+          const merged = new Map<string, FriendRecord>();
+          for (const record of await friends.getAll()) {
+            const key = record.handle.toLowerCase();
+            const named = { ...record, handle: key, name: record.name ?? record.handle };
+            const other = merged.get(key);
+            if (!other || STATE_WEIGHT[named.state] > STATE_WEIGHT[other.state]) merged.set(key, named);
+          }
+          await friends.clear();
+          for (const record of merged.values()) await friends.put(record);
+          let cursor = await tx.objectStore("blobs").openCursor();
+          while (cursor) {
+            const { bytes: _bytes, ...rest } = cursor.value;
+            await info.put(rest);
+            cursor = await cursor.continue();
+          }
+        }
       },
     });
   if (!factory) return open();

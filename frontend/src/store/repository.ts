@@ -1,6 +1,7 @@
 // The local store behind one small interface: what the sync engine reads and writes.
 import { fromBase64Url, toBase64Url } from "../crypto/encoding";
 import type {
+  BlobInfo,
   BlobRecord,
   Database,
   FriendRecord,
@@ -20,13 +21,17 @@ export interface Backup {
   events: StoredEvent[];
   outbox: OutboxRecord[];
   meta: MetaRecord[];
-  /** Photos, their bytes in base64url. */
-  blobs?: { hash: string; mime: string; mine: boolean; data: string }[];
+  /** Photos, their bytes in base64url; where each came from (``wall``) and whose budget (``by``). */
+  blobs?: { hash: string; mime: string; mine: boolean; wall?: string; by?: string; data: string }[];
 }
 
 export interface StorageUse {
+  /** My own photos, and photos on my wall by no one else. */
   mine: number;
+  /** Friends' photos kept only to show them (freeable). */
   cached: number;
+  /** Photos friends posted on my wall, by friend (canonical handle): their budgets, freeable. */
+  byFriend: Record<string, number>;
   count: number;
 }
 
@@ -101,46 +106,63 @@ export class Repository {
     return this.db.get("blobs", hash);
   }
 
+  /** What is known of a stored blob, without reading its bytes. */
+  async blobInfo(hash: string): Promise<BlobInfo | undefined> {
+    return this.db.get("blobInfo", hash);
+  }
+
+  async allBlobInfo(): Promise<BlobInfo[]> {
+    return this.db.getAll("blobInfo");
+  }
+
   async hasBlob(hash: string): Promise<boolean> {
-    return (await this.db.getKey("blobs", hash)) !== undefined;
+    return (await this.db.getKey("blobInfo", hash)) !== undefined;
   }
 
   /** Stores a blob; the caller has verified that ``bytes`` hash to ``hash``. */
   async saveBlob(record: BlobRecord): Promise<void> {
-    const tx = this.db.transaction("blobs", "readwrite", STRICT);
-    const existing = await tx.store.get(record.hash);
-    // Mine stays mine: a friend's copy of my photo arriving later must not make it freeable.
-    await Promise.all([tx.store.put({ ...record, mine: record.mine || (existing?.mine ?? false) }), tx.done]);
+    const tx = this.db.transaction(["blobs", "blobInfo"], "readwrite", STRICT);
+    const existing = await tx.objectStore("blobInfo").get(record.hash);
+    // Mine stays mine: a friend's copy of my photo arriving later must not make it freeable,
+    // nor move it onto their budget.
+    const mine = record.mine || (existing?.mine ?? false);
+    const stored: BlobRecord = existing?.mine && !existing.by ? { ...record, mine, wall: undefined, by: undefined } : { ...record, mine };
+    const { bytes: _bytes, ...info } = stored;
+    await Promise.all([tx.objectStore("blobs").put(stored), tx.objectStore("blobInfo").put(info), tx.done]);
   }
 
-  /** Marks a stored blob as one never to free (a photo on my own wall). */
-  async keepBlob(hash: string): Promise<void> {
-    const tx = this.db.transaction("blobs", "readwrite", STRICT);
-    const record = await tx.store.get(hash);
-    if (record && !record.mine) await tx.store.put({ ...record, mine: true });
+  /** Marks a stored blob as one never to free on its own (a photo on my own wall). */
+  async keepBlob(hash: string, by?: string): Promise<void> {
+    const tx = this.db.transaction(["blobs", "blobInfo"], "readwrite", STRICT);
+    const info = await tx.objectStore("blobInfo").get(hash);
+    if (info && !info.mine) {
+      const record = await tx.objectStore("blobs").get(hash);
+      if (record) await tx.objectStore("blobs").put({ ...record, mine: true, by });
+      await tx.objectStore("blobInfo").put({ ...info, mine: true, by });
+    }
     await tx.done;
   }
 
   async storageUse(): Promise<StorageUse> {
-    const use: StorageUse = { mine: 0, cached: 0, count: 0 };
-    let cursor = await this.db.transaction("blobs").store.openCursor();
-    while (cursor) {
+    const use: StorageUse = { mine: 0, cached: 0, byFriend: {}, count: 0 };
+    for (const info of await this.allBlobInfo()) {
       use.count++;
-      if (cursor.value.mine) use.mine += cursor.value.size;
-      else use.cached += cursor.value.size;
-      cursor = await cursor.continue();
+      if (info.by) use.byFriend[info.by] = (use.byFriend[info.by] ?? 0) + info.size;
+      else if (info.mine) use.mine += info.size;
+      else use.cached += info.size;
     }
     return use;
   }
 
-  /** Deletes friends' cached photos (never mine); returns the bytes freed. */
+  /** Deletes friends' photos: cached ones, and those friends posted on my wall; returns the bytes freed. */
   async freeCachedBlobs(): Promise<number> {
-    const tx = this.db.transaction("blobs", "readwrite", STRICT);
+    const tx = this.db.transaction(["blobs", "blobInfo"], "readwrite", STRICT);
     let freed = 0;
-    let cursor = await tx.store.openCursor();
+    let cursor = await tx.objectStore("blobInfo").openCursor();
     while (cursor) {
-      if (!cursor.value.mine) {
+      if (!cursor.value.mine || cursor.value.by) {
         freed += cursor.value.size;
+        await tx.objectStore("blobs").delete(cursor.value.hash);
         await cursor.delete();
       }
       cursor = await cursor.continue();
@@ -169,13 +191,20 @@ export class Repository {
       events,
       outbox,
       meta,
-      blobs: blobs.map((b) => ({ hash: b.hash, mime: b.mime, mine: b.mine, data: toBase64Url(b.bytes) })),
+      blobs: blobs.map((b) => ({ hash: b.hash, mime: b.mime, mine: b.mine, wall: b.wall, by: b.by, data: toBase64Url(b.bytes) })),
     };
   }
 
   /** The blobs of a backup, decoded; the caller verifies each against its hash. */
-  static backupBlobs(backup: Backup): { hash: string; mime: string; mine: boolean; bytes: ArrayBuffer }[] {
-    return (backup.blobs ?? []).map((b) => ({ hash: b.hash, mime: b.mime, mine: b.mine, bytes: fromBase64Url(b.data).buffer }));
+  static backupBlobs(backup: Backup): { hash: string; mime: string; mine: boolean; wall?: string; by?: string; bytes: ArrayBuffer }[] {
+    return (backup.blobs ?? []).map((b) => ({
+      hash: b.hash,
+      mime: b.mime,
+      mine: b.mine,
+      wall: typeof b.wall === "string" ? b.wall : undefined,
+      by: typeof b.by === "string" ? b.by : undefined,
+      bytes: fromBase64Url(b.data).buffer,
+    }));
   }
 
   /**
@@ -194,8 +223,10 @@ export class Repository {
     const fresh = (await friends.count()) === 0 && (await events.count()) === 0;
     if (backup.identity && (fresh || !(await identity.get("me")))) await identity.put(backup.identity);
     for (const f of backup.friends) {
-      if (!(await friends.get(f.handle))) {
-        await friends.put(f);
+      // Backups made before people were keyed by canonical handle spell them as they were.
+      const key = f.handle.toLowerCase();
+      if (!(await friends.get(key))) {
+        await friends.put({ ...f, handle: key, name: f.name ?? f.handle });
         addedFriends++;
       }
     }

@@ -1,25 +1,43 @@
-// Where the sync engine hands blob traffic: photos are fetched and served by media/exchange.ts,
-// which the app plugs in here. The engine only checks frames and says who is connected.
+// The photo exchange (media/exchange.ts) and the sync core meet here, one way: the core hands it
+// photo frames and news of friends; the exchange asks the core, through PhotoHost, who may send
+// and who may have a photo. Neither holds the other.
+import type { Diagnostics } from "./diagnostics";
+import type { PhotoOrigin, PhotoSource } from "./policy";
 
 export type BlobFrame =
   | { t: "blob-get"; hash: string; from: number }
   | { t: "blob-info"; hash: string; size: number; mime: string }
   | { t: "blob-none"; hash: string; reason: string };
 
-/** A photo a newly stored post needs, and where it can come from (the wall's owner, the author). */
-export interface PhotoNeed {
-  hash: string;
-  sources: string[];
-  /** Kept for good, like my own photos: it is on my wall, and I serve my wall. */
-  keep?: boolean;
+/** The part of a trusted link that photos travel on. */
+export interface PhotoLink {
+  send(frame: BlobFrame): boolean;
+  sendBinary(message: ArrayBuffer): boolean;
+  readonly buffered: number;
 }
 
-export interface BlobPort {
+/** What the exchange may ask of the core. */
+export interface PhotoHost {
+  /** The open, trusted link to a friend, if any. */
+  link(peer: string): PhotoLink | undefined;
+  /** Where a photo can come from, by the posts that carry it; null if no post I hold does. */
+  source(hash: string): PhotoSource | null;
+  /** May ``peer`` have a photo of this origin from me (policy.mayServePhoto)? */
+  mayServe(origin: PhotoOrigin, peer: string): boolean;
+  /** May ``peer`` have one more photo request answered now (their budget)? */
+  mayAsk(peer: string): boolean;
+  /** The bytes of photos one friend's posts may keep on my wall. */
+  readonly friendPhotoBytes: number;
+  diagnostics: Diagnostics;
+}
+
+/** What the core tells the exchange. */
+export interface PhotoPort {
   onFrame(peer: string, frame: BlobFrame): Promise<void> | void;
   onChunk(peer: string, message: ArrayBuffer): Promise<void>;
   onDrain(peer: string): void;
-  onTrusted(peer: string): void;
-  onGone(peer: string): void;
+  trusted(peer: string): void;
+  gone(peer: string): void;
   /** Photos of posts just stored: thumbnails always, full images where I keep a wall. */
-  need(photos: PhotoNeed[]): void;
+  need(photos: { hash: string; keep: boolean }[]): void;
 }

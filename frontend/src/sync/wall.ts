@@ -1,6 +1,7 @@
 // A wall as people see it, derived from its events: posts newest first, each with its
 // comments oldest first and who likes it; deleted things gone.
 import type { CommentBody, DeleteBody, LikeBody, PostBody, WallEvent } from "./events";
+import { canon, sameHandle } from "./handles";
 
 export interface CommentView {
   event: WallEvent & { body: CommentBody };
@@ -24,11 +25,11 @@ function order(a: WallEvent, b: WallEvent): number {
 
 /** May ``author`` delete ``target`` on ``wall``? Its author, or the wall's owner. */
 export function mayDelete(author: string, target: WallEvent, wall: string): boolean {
-  return author === target.author || author === wall;
+  return sameHandle(author, target.author) || sameHandle(author, wall);
 }
 
 export function buildWall(wall: string, events: Iterable<WallEvent>, pending: ReadonlySet<string>): PostView[] {
-  const sorted = [...events].filter((e) => e.wall === wall).sort(order);
+  const sorted = [...events].filter((e) => sameHandle(e.wall, wall)).sort(order);
   const byId = new Map(sorted.map((e) => [e.id, e]));
   const deleted = new Set<string>();
   for (const e of sorted) {
@@ -38,7 +39,8 @@ export function buildWall(wall: string, events: Iterable<WallEvent>, pending: Re
   }
 
   const posts = new Map<string, PostView>();
-  const likeState = new Map<string, Map<string, boolean>>();
+  // Who likes what, by canonical handle (one like a person, whatever the spelling), last word wins.
+  const likeState = new Map<string, Map<string, { who: string; on: boolean }>>();
   for (const e of sorted) {
     if (deleted.has(e.id)) continue;
     if (e.kind === "post") {
@@ -55,12 +57,12 @@ export function buildWall(wall: string, events: Iterable<WallEvent>, pending: Re
       if (!posts.has(target)) continue;
       let state = likeState.get(target);
       if (!state) likeState.set(target, (state = new Map()));
-      state.set(e.author, on); // later events win: the list is in order
+      state.set(canon(e.author), { who: e.author, on }); // later events win: the list is in order
     }
   }
   for (const [target, state] of likeState) {
     const post = posts.get(target)!;
-    post.likes = [...state].filter(([, on]) => on).map(([who]) => who);
+    post.likes = [...state.values()].filter(({ on }) => on).map(({ who }) => who);
   }
   return [...posts.values()].reverse();
 }

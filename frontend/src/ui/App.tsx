@@ -5,10 +5,12 @@ import { Announcer } from "./Announcer";
 import { FeedView } from "./FeedView";
 import { FriendsPanel } from "./FriendsPanel";
 import { Nav } from "./Nav";
+import { NotificationsView } from "./NotificationsView";
+import { useDesktopNotices } from "./useDesktopNotices";
 import type { Route } from "./route";
 import { type Backup, type PhotoStorage, Settings } from "./Settings";
 import { type Connection, useEngine } from "./useEngine";
-import type { Photos } from "./usePhoto";
+import { type Photos, usePhotoProgress } from "./usePhoto";
 import { useRoute } from "./useRoute";
 import { WallView } from "./WallView";
 
@@ -30,6 +32,8 @@ function titleOf(route: Route): string {
       return "News feed";
     case "friends":
       return "Friends";
+    case "notifications":
+      return "Notifications";
     case "settings":
       return "Settings";
   }
@@ -37,6 +41,8 @@ function titleOf(route: Route): string {
 
 export function App({ engine, photos, storage, connection, persisted, backup }: AppProps) {
   const version = useEngine(engine);
+  usePhotoProgress(photos);
+  useDesktopNotices(engine, version);
   const parsed = useRoute(engine.me);
   const friends = engine.friends();
   // A handle typed in the address bar in another case still finds the friend.
@@ -46,22 +52,24 @@ export function App({ engine, photos, storage, connection, persisted, backup }: 
       : parsed;
   const requests = friends.filter((f) => f.state === "requested-in").length;
   const unread = friends.reduce((n, f) => n + f.unread, 0);
+  const unseen = engine.unseenNotices();
 
   const title = titleOf(route);
   useEffect(() => {
-    document.title = `${requests ? `(${requests}) ` : ""}${title} · Peerwall`;
-  }, [title, requests]);
+    document.title = `${unseen ? `(${unseen}) ` : ""}${title} · Peerwall`;
+  }, [title, unseen]);
 
   const withSide = route.name === "wall" || route.name === "feed";
   return (
     <div class="pw">
-      <Nav route={route} me={engine.me} requests={requests} unread={unread} connection={connection} />
+      <Nav route={route} me={engine.me} requests={requests} unread={unread} unseen={unseen} connection={connection} />
       <Announcer engine={engine} version={version} />
       <div class={`pw-layout${withSide ? " with-side" : ""}`}>
         <div class="pw-main">
           {route.name === "wall" && <WallView key={route.handle} engine={engine} photos={photos} handle={route.handle} />}
           {route.name === "feed" && <FeedView engine={engine} photos={photos} />}
           {route.name === "friends" && <FriendsPanel engine={engine} asPage />}
+          {route.name === "notifications" && <NotificationsView engine={engine} />}
           {route.name === "settings" && <Settings engine={engine} photos={photos} storage={storage} persisted={persisted} backup={backup} />}
         </div>
         {withSide && (

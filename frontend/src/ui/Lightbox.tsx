@@ -120,8 +120,8 @@ export function Lightbox({ engine, photos, refs, author, start, onClose }: Props
 }
 
 function FullPhoto({ engine, photos, photo, alt }: { engine: Engine; photos: Photos; photo: PhotoRef; alt: string }) {
-  const full = usePhoto(photos, engine, photo.full, true);
-  const thumb = usePhoto(photos, engine, photo.thumb, false);
+  const full = usePhoto(photos, photo.full, true);
+  const thumb = usePhoto(photos, photo.thumb, false);
   if (full.state.kind === "shown") {
     return <img class="lightbox-img" src={full.state.url} alt={alt} width={photo.w} height={photo.h} />;
   }

@@ -10,10 +10,12 @@ interface Props {
   me: string;
   requests: number;
   unread: number;
+  /** Notifications not seen yet. */
+  unseen: number;
   connection: Connection;
 }
 
-export function Nav({ route, me, requests, unread, connection }: Props) {
+export function Nav({ route, me, requests, unread, unseen, connection }: Props) {
   const current = (yes: boolean) => (yes ? "page" : undefined);
   const badge = requests + unread;
   const badgeWords = [requests ? plural(requests, "friend request") : "", unread ? `${unread} new on friends' walls` : ""]
@@ -46,6 +48,22 @@ export function Nav({ route, me, requests, unread, connection }: Props) {
               {badgeWords}
             </span>
           )}
+        </li>
+        <li>
+          {/* The count is part of the link's name: "Notifications (3)". */}
+          <a
+            href="#/notifications"
+            aria-current={current(route.name === "notifications")}
+            aria-label={unseen > 0 ? `Notifications (${unseen})` : "Notifications"}
+          >
+            <Icon name="bell" />
+            Notifications
+            {unseen > 0 && (
+              <span class="badge" aria-hidden="true">
+                {unseen > 99 ? "99+" : unseen}
+              </span>
+            )}
+          </a>
         </li>
         <li>
           <a href="#/settings" aria-current={current(route.name === "settings")}>

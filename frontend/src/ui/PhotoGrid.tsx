@@ -63,8 +63,8 @@ function singleShape(photo: PhotoRef): Record<string, string> {
 }
 
 function PhotoTile({ engine, photos, photo, index, count, author, more, large, onOpen }: TileProps) {
-  const thumb = usePhoto(photos, engine, photo.thumb, true);
-  const full = usePhoto(photos, engine, large ? photo.full : undefined, false);
+  const thumb = usePhoto(photos, photo.thumb, true);
+  const full = usePhoto(photos, large ? photo.full : undefined, false);
   const alt = photoAlt(index, count, author);
   const shape = large ? singleShape(photo) : undefined;
   const moreBadge = more > 0 && (

@@ -8,6 +8,7 @@ import { useCommand } from "./useCommand";
 import type { Photos } from "./usePhoto";
 import { freedWords, outboxSentence, storageWords } from "./words";
 import { CommandError } from "./CommandError";
+import { useDesktopNoticesSetting } from "./useDesktopNotices";
 
 export interface Backup {
   exportFile(): Promise<{ blob: Blob; name: string }>;
@@ -17,7 +18,7 @@ export interface Backup {
 /** What photos take in this browser, and freeing what friends' photos take. */
 export interface PhotoStorage {
   /** Bytes of my own photos and of friends' photos kept here. */
-  use(): Promise<{ mine: number; cached: number; count: number }>;
+  use(): Promise<{ mine: number; cached: number; byFriend: Record<string, number>; count: number }>;
   /** Deletes friends' photos kept here (never mine); resolves to the bytes freed. */
   freeCached(): Promise<number>;
 }
@@ -57,6 +58,8 @@ export function Settings({ engine, photos, storage, persisted, backup }: Props) 
         <PhotoSpace storage={storage} />
         <Uploads photos={photos} />
       </div>
+
+      <DesktopNoticesCard />
 
       <div class="card-block settings-card">
         <h2>Keys and safety numbers</h2>
@@ -101,6 +104,31 @@ export function Settings({ engine, photos, storage, persisted, backup }: Props) 
         </p>
       </div>
     </section>
+  );
+}
+
+function DesktopNoticesCard() {
+  const setting = useDesktopNoticesSetting();
+  const blocked = setting.permission === "denied";
+  return (
+    <div class="card-block settings-card">
+      <h2>Notifications</h2>
+      {setting.permission === "unsupported" ? (
+        <p class="help">This browser cannot show desktop notifications; the Notifications page still lists everything.</p>
+      ) : (
+        <>
+          <label class="switch">
+            <input type="checkbox" checked={setting.on && !blocked} disabled={blocked} onChange={(e) => void setting.set(e.currentTarget.checked)} />
+            Desktop notifications while Peerwall is in the background
+          </label>
+          <p class="help">
+            {blocked
+              ? "Your browser blocks notifications for this site; allow them in the browser's site settings to turn this on."
+              : "They say only who did what (\u201c@bob commented on your post\u201d), never what was written."}
+          </p>
+        </>
+      )}
+    </div>
   );
 }
 

@@ -1,10 +1,12 @@
-// Hash routes: #/ my wall, #/wall/<handle>, #/feed, #/friends, #/settings. Anything else is my wall.
+// Hash routes: #/ my wall, #/wall/<handle>, #/feed, #/friends, #/notifications, #/settings.
+// Anything else is my wall.
 import { isHandle } from "../sync/events";
 
 export type Route =
   | { name: "wall"; handle: string }
   | { name: "feed" }
   | { name: "friends" }
+  | { name: "notifications" }
   | { name: "settings" };
 
 export function parseRoute(hash: string, me: string): Route {
@@ -12,6 +14,7 @@ export function parseRoute(hash: string, me: string): Route {
   if (path === "/feed") return { name: "feed" };
   if (path === "/friends") return { name: "friends" };
   if (path === "/settings") return { name: "settings" };
+  if (path === "/notifications") return { name: "notifications" };
   const wall = /^\/wall\/([^/]+)$/.exec(path);
   if (wall) {
     let handle = wall[1]!;

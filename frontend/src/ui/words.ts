@@ -1,5 +1,81 @@
-// Sentences the views show, kept pure so they are tested and read the same everywhere.
+// Sentences the views show, kept pure so they are tested and read the same everywhere. The core
+// decides with codes (sync/outcomes.ts, media/exchange.ts PhotoProblem, notices' kinds); the
+// words for people are all here.
+import type { PhotoProblem } from "../media/exchange";
+import type { Outcome } from "../sync/outcomes";
+import type { Notice } from "../sync/state/notices";
 import type { BrokerState } from "../sync/transport";
+
+/** What a command did, or why it could not, for the person who asked. */
+export function outcomeWords(outcome: Outcome): string {
+  switch (outcome.code) {
+    case "not-a-handle":
+      return "A handle is 1–15 letters, digits or single underscores.";
+    case "no-such-handle":
+      return `There is no one called @${outcome.handle} on Peerwall.`;
+    case "is-me":
+      return "That is you.";
+    case "already-friends":
+      return `@${outcome.handle} is already your friend.`;
+    case "blocked":
+      return `You blocked @${outcome.handle}; unblock them first.`;
+    case "not-your-friend":
+      return "You can write only on your friends' walls.";
+    case "no-such-post":
+      return "That post is not on this wall.";
+    case "post-deleted":
+      return "That post was deleted.";
+    case "nothing-to-delete":
+      return "There is nothing to delete.";
+    case "may-not-delete":
+      return "Only its author or the wall's owner may delete this.";
+    case "request-sent":
+      return `Friend request for @${outcome.handle} sent. It arrives when they are online.`;
+    case "now-friends":
+      return `@${outcome.handle} had asked you already: you are now friends.`;
+  }
+}
+
+/** Why a photo is not shown, after "Photo not here yet:" or "could not be fetched:". */
+export function photoProblemWords(problem: PhotoProblem): string {
+  switch (problem.code) {
+    case "offline": {
+      const names = problem.sources.map((s) => `@${s}`).join(" or ");
+      return `${names} ${problem.sources.length > 1 ? "are" : "is"} offline`;
+    }
+    case "nobody-has-it":
+      return "none of your friends has it";
+    case "not-shared":
+      return `@${problem.from} does not have it`;
+    case "bad-copies":
+      return "no good copy could be fetched";
+    case "too-large":
+      return `@${problem.from} announced ${sizeWords(problem.size)}, more than a photo may have`;
+    case "over-budget":
+      return `@${problem.by} has posted more photos on your wall than it keeps; free space in Settings`;
+    case "not-an-image":
+      return "it is not an image";
+    case "stalled":
+      return `@${problem.from} stopped sending it`;
+  }
+}
+
+/** One notification in plain words: "@bob commented on your post". */
+export function noticeWords(notice: Pick<Notice, "kind" | "who">): string {
+  const who = `@${notice.who}`;
+  switch (notice.kind) {
+    case "post-on-my-wall":
+      return `${who} posted on your wall`;
+    case "comment-on-my-post":
+      return `${who} commented on your post`;
+    case "like-on-my-post":
+      return `${who} liked your post`;
+    case "friend-request":
+      return `${who} wants to be friends`;
+    case "friend-accepted":
+      return `${who} accepted your friend request`;
+  }
+}
 
 /** "You and 2 others like this", "@bob likes this", "" when no one does. */
 export function likeSentence(likes: readonly string[], me: string): string {
@@ -95,8 +171,10 @@ export function uploadWords(peer: string, index: number, count: number, preview:
 }
 
 /** Settings: what photos take in this browser. */
-export function storageWords(use: { mine: number; cached: number }): string {
-  return `Your photos: ${sizeWords(use.mine)} · Friends' photos kept here: ${sizeWords(use.cached)}`;
+export function storageWords(use: { mine: number; cached: number; byFriend?: Record<string, number> }): string {
+  const onMyWall = Object.values(use.byFriend ?? {}).reduce((a, b) => a + b, 0);
+  const theirs = onMyWall > 0 ? ` · Friends' photos on your wall: ${sizeWords(onMyWall)}` : "";
+  return `Your photos: ${sizeWords(use.mine)}${theirs} · Friends' photos kept here: ${sizeWords(use.cached)}`;
 }
 
 /** Settings: what "Free space" did. */

@@ -1,0 +1,171 @@
+// The rules, as pure functions and numbers: who may write what where, who may have which wall
+// and which photo from me, how much a friend may ask of me, and how a wall's time is read.
+// Nothing here keeps state or talks to anyone; the parts that do ask these functions.
+import type { Body, CommentBody, DeleteBody, Kind, LikeBody, PostBody, WallEvent } from "./events";
+import { sameHandle } from "./handles";
+import type { Refusal } from "./outcomes";
+import { mayDelete } from "./wall";
+
+/** What a friend may ask of my browser, per friend. */
+export const PER_FRIEND = {
+  /** Posts, comments, likes and deletes a friend may add to my wall, a minute and a day. */
+  deliveriesPerMinute: 20,
+  deliveriesPerDay: 300,
+  /** The same sync request (wall and cursor) is answered once in this long. */
+  syncRepeatMs: 30_000,
+  /** Sync requests answered a minute, whatever their cursors. */
+  syncsPerMinute: 10,
+  /** Photo requests answered a minute. */
+  photoGetsPerMinute: 120,
+  /** Bytes of the photos one friend's posts on my wall may keep in my browser. */
+  photoBytes: 100 * 1024 * 1024,
+} as const;
+
+/** The largest photo a post may carry: a 2048 px image, even as PNG, stays below it. */
+export const FULL_PHOTO_BYTES = 16 * 1024 * 1024;
+/** Thumbnails are 400 px and fetched by every friend at once: small, or refused. */
+export const THUMB_PHOTO_BYTES = 1024 * 1024;
+
+/** The questions policy asks of the event log (state/eventLog.ts answers them). */
+export interface WallReader {
+  event(id: string): WallEvent | undefined;
+  wallEvents(wall: string): Iterable<WallEvent>;
+}
+
+function deleted(log: WallReader, wall: string, id: string): boolean {
+  for (const e of log.wallEvents(wall)) if (e.kind === "delete" && (e.body as DeleteBody).target === id) return true;
+  return false;
+}
+
+/** Why ``author`` may not write this on ``wall`` as things stand, or null. */
+export function writeRefusal(log: WallReader, wall: string, author: string, kind: Kind, body: Body): Refusal | null {
+  const target = (id: string) => {
+    const e = log.event(id);
+    return e && sameHandle(e.wall, wall) ? e : undefined;
+  };
+  switch (kind) {
+    case "post":
+      return null;
+    case "comment":
+    case "like": {
+      const id = kind === "comment" ? (body as CommentBody).post : (body as LikeBody).target;
+      const post = target(id);
+      if (!post || post.kind !== "post") return { code: "no-such-post" };
+      return deleted(log, wall, post.id) ? { code: "post-deleted" } : null;
+    }
+    case "delete": {
+      const victim = target((body as DeleteBody).target);
+      if (!victim || victim.kind === "delete") return { code: "nothing-to-delete" };
+      return mayDelete(author, victim, wall) ? null : { code: "may-not-delete" };
+    }
+  }
+}
+
+/** Who may have wall ``wall`` from me: its owner's friends when I am its owner. */
+export function mayServeWall(wall: string, peer: string, me: string): boolean {
+  return sameHandle(wall, me) && !sameHandle(peer, me);
+}
+
+/** Whose copy of wall ``wall`` I accept from ``peer``: only the owner's own. */
+export function mayAcceptWall(wall: string, peer: string): boolean {
+  return sameHandle(wall, peer);
+}
+
+/** Where a photo in my browser came from: my own, or fetched for a post on ``wall``. */
+export type PhotoOrigin = { mine: true } | { mine: false; wall: string };
+
+/**
+ * May ``peer`` (a friend) have this photo from me? My own photos, yes. A photo I fetched for a
+ * post only to someone who may see that post's wall: my wall, or theirs. A friend who learns the
+ * hash of a photo on another friend's wall and posts it on mine gets nothing from me.
+ */
+export function mayServePhoto(origin: PhotoOrigin, peer: string, me: string): boolean {
+  if (origin.mine) return true;
+  return sameHandle(origin.wall, me) || sameHandle(origin.wall, peer);
+}
+
+export interface PhotoSource {
+  /** Friends who may send it: the wall's owner and the author of a post carrying it. */
+  sources: string[];
+  kind: "full" | "thumb";
+  /** More than this is refused before a byte is received. */
+  maxBytes: number;
+  /** The wall of the post it is fetched for: its origin once stored. */
+  wall: string;
+  /** The friend whose photo budget it counts against (a post on my wall by them). */
+  by?: string;
+}
+
+/**
+ * Where a photo can come from, given the posts that carry it: the walls' owners and the posts'
+ * authors who are my friends. A post on my own wall wins (that is what I keep and serve).
+ */
+export function photoSource(
+  hash: string,
+  posts: Iterable<WallEvent>,
+  me: string,
+  isFriend: (handle: string) => boolean,
+): PhotoSource | null {
+  let best: PhotoSource | null = null;
+  for (const post of posts) {
+    if (post.kind !== "post") continue;
+    const photo = (post.body as PostBody).photos?.find((p) => p.full === hash || p.thumb === hash);
+    if (!photo) continue;
+    const sources = [post.wall, post.author].filter((who, i, all) => !sameHandle(who, me) && isFriend(who) && all.findIndex((o) => sameHandle(o, who)) === i);
+    const onMine = sameHandle(post.wall, me);
+    const kind = photo.thumb === hash ? "thumb" : "full";
+    const candidate: PhotoSource = {
+      sources,
+      kind,
+      maxBytes: kind === "thumb" ? THUMB_PHOTO_BYTES : FULL_PHOTO_BYTES,
+      wall: post.wall,
+      by: onMine && !sameHandle(post.author, me) ? post.author : undefined,
+    };
+    best = best === null ? candidate : better(best, candidate, me);
+  }
+  return best;
+}
+
+/** Of two posts carrying a photo, the one on my wall decides its origin; the sources add up. */
+function better(known: PhotoSource, other: PhotoSource, me: string): PhotoSource {
+  const first = sameHandle(other.wall, me) && !sameHandle(known.wall, me) ? other : known;
+  const second = first === known ? other : known;
+  return { ...first, sources: merge(first.sources, second.sources) };
+}
+
+function merge(a: string[], b: string[]): string[] {
+  const out = [...a];
+  for (const x of b) if (!out.some((y) => sameHandle(x, y))) out.push(x);
+  return out;
+}
+
+/** The photos that storing these posts calls for: thumbnails always, full images on my wall. */
+export function photoNeeds(events: Iterable<WallEvent>, me: string): { hash: string; keep: boolean }[] {
+  const needs: { hash: string; keep: boolean }[] = [];
+  for (const event of events) {
+    if (event.kind !== "post") continue;
+    // Photos on my wall are my wall's: I keep them to serve them.
+    const keep = sameHandle(event.wall, me);
+    for (const photo of (event.body as PostBody).photos ?? []) {
+      needs.push({ hash: photo.thumb, keep });
+      if (keep) needs.push({ hash: photo.full, keep });
+    }
+  }
+  return needs;
+}
+
+/**
+ * When an event happened, for ordering: its author's clock, but never later than when I first
+ * held it. A post dated a day ahead would otherwise sit on top of every feed for a day.
+ */
+export function orderTime(ts: number, firstHeld: number | undefined): number {
+  return firstHeld !== undefined && firstHeld < ts ? firstHeld : ts;
+}
+
+/**
+ * May an event whose author's key only the wall's owner vouches for be shown? Not when I
+ * blocked that author: whatever a wall's owner says, someone I blocked stays out of my sight.
+ */
+export function mayShowVouchedAuthor(author: string, blocked: (handle: string) => boolean): boolean {
+  return !blocked(author);
+}

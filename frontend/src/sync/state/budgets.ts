@@ -1,0 +1,79 @@
+// How much each friend has asked of my browser lately, against policy's PER_FRIEND limits.
+import { canon } from "../handles";
+import { PER_FRIEND } from "../policy";
+
+const MINUTE = 60_000;
+const DAY = 24 * 3600_000;
+/** Remembered (peer, wall, cursor) answers; the oldest go first. */
+const MAX_SYNC_MEMORY = 1_000;
+
+/** At most ``limit`` events in any ``ms`` long stretch of time. */
+export class Window {
+  private times: number[] = [];
+
+  constructor(
+    readonly limit: number,
+    readonly ms: number,
+  ) {}
+
+  /** Counts one more event at ``now``; false (and not counted) when the window is full. */
+  allow(now: number): boolean {
+    const since = now - this.ms;
+    let old = 0;
+    while (old < this.times.length && this.times[old]! <= since) old++;
+    if (old) this.times = this.times.slice(old);
+    if (this.times.length >= this.limit) return false;
+    this.times.push(now);
+    return true;
+  }
+}
+
+export type SyncVerdict = "answer" | "repeated" | "over-quota";
+
+export class Budgets {
+  private readonly deliveries = new Map<string, { minute: Window; day: Window }>();
+  private readonly syncs = new Map<string, Window>();
+  private readonly answered = new Map<string, number>();
+  private readonly photoGets = new Map<string, Window>();
+
+  constructor(private readonly now: () => number) {}
+
+  /** May ``peer`` add one more event to my wall now? */
+  delivery(peer: string): boolean {
+    const key = canon(peer);
+    let budget = this.deliveries.get(key);
+    if (!budget) {
+      budget = { minute: new Window(PER_FRIEND.deliveriesPerMinute, MINUTE), day: new Window(PER_FRIEND.deliveriesPerDay, DAY) };
+      this.deliveries.set(key, budget);
+    }
+    const now = this.now();
+    // Both windows must have room; the minute's is asked first, so a burst never eats the day.
+    return budget.minute.allow(now) && budget.day.allow(now);
+  }
+
+  /**
+   * Is this sync request answered, a repeat of one answered on the same link a moment ago, or
+   * one too many? A new link (``link``: its session's nonce) may ask again: the answer on the
+   * old one may have been lost with it.
+   */
+  sync(peer: string, link: string, wall: string, since: number): SyncVerdict {
+    const now = this.now();
+    const key = `${canon(peer)} ${link} ${canon(wall)} ${since}`;
+    const last = this.answered.get(key);
+    if (last !== undefined && now - last < PER_FRIEND.syncRepeatMs) return "repeated";
+    let window = this.syncs.get(canon(peer));
+    if (!window) this.syncs.set(canon(peer), (window = new Window(PER_FRIEND.syncsPerMinute, MINUTE)));
+    if (!window.allow(now)) return "over-quota";
+    this.answered.delete(key);
+    this.answered.set(key, now);
+    if (this.answered.size > MAX_SYNC_MEMORY) this.answered.delete(this.answered.keys().next().value!);
+    return "answer";
+  }
+
+  /** May ``peer`` have one more photo request answered now? */
+  photoGet(peer: string): boolean {
+    let window = this.photoGets.get(canon(peer));
+    if (!window) this.photoGets.set(canon(peer), (window = new Window(PER_FRIEND.photoGetsPerMinute, MINUTE)));
+    return window.allow(this.now());
+  }
+}

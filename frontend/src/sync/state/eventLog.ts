@@ -1,0 +1,153 @@
+// Every event I hold, by id and by wall, with each wall's cursor (its highest seq): written to
+// the store durably first, then remembered, so what the views show is always on disk.
+import type { StoredEvent } from "../../store/db";
+import type { Repository } from "../../store/repository";
+import type { PostBody, WallEvent } from "../events";
+import { canon } from "../handles";
+import { orderTime, type WallReader } from "../policy";
+
+/** Outbox rows written in the same transaction as events (the outbox part keeps its own memory). */
+export interface OutboxChange {
+  outboxAdd?: { id: string; to: string; createdAt: number }[];
+  outboxRemove?: string[];
+}
+
+export class EventLog implements WallReader {
+  private readonly byId = new Map<string, WallEvent>();
+  private readonly byWall = new Map<string, Map<string, WallEvent>>();
+  /** Bumped when a wall's events or pending marks change: its derived views are kept till then. */
+  private readonly versions = new Map<string, number>();
+  private readonly maxSeq = new Map<string, number>();
+  /** Each photo hash, and the posts that carry it. */
+  private readonly photoPosts = new Map<string, Set<string>>();
+  /** When I first held an event its author dated in the future (see policy.orderTime). */
+  private readonly firstHeld = new Map<string, number>();
+
+  private constructor(
+    private readonly repo: Repository,
+    private readonly now: () => number,
+  ) {}
+
+  static async open(repo: Repository, now: () => number): Promise<EventLog> {
+    const log = new EventLog(repo, now);
+    const [events, held] = await Promise.all([repo.events(), repo.meta<Record<string, number>>("firstHeld")]);
+    for (const [id, at] of Object.entries(held ?? {})) log.firstHeld.set(id, at);
+    for (const e of events) log.remember(e as WallEvent);
+    if (log.noteFuture(events as WallEvent[])) await log.saveFirstHeld();
+    return log;
+  }
+
+  // --- reading ------------------------------------------------------------------------
+
+  event(id: string): WallEvent | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Does the wall's owner's order already hold this event (it has a seq)? */
+  ordered(id: string): boolean {
+    return this.byId.get(id)?.seq !== undefined;
+  }
+
+  wallEvents(wall: string): Iterable<WallEvent> {
+    return this.byWall.get(canon(wall))?.values() ?? [];
+  }
+
+  all(): Iterable<WallEvent> {
+    return this.byId.values();
+  }
+
+  /** The highest sequence number I hold of a wall: where a catch-up starts. */
+  cursor(wall: string): number {
+    return this.maxSeq.get(canon(wall)) ?? 0;
+  }
+
+  version(wall: string): number {
+    return this.versions.get(canon(wall)) ?? 0;
+  }
+
+  /** The ordered events of a wall after ``seq``, in order. */
+  since(wall: string, seq: number): WallEvent[] {
+    return [...this.wallEvents(wall)].filter((e) => e.seq !== undefined && e.seq > seq).sort((a, b) => a.seq! - b.seq!);
+  }
+
+  /** The posts that carry this photo hash. */
+  postsWithPhoto(hash: string): WallEvent[] {
+    const out: WallEvent[] = [];
+    for (const id of this.photoPosts.get(hash) ?? []) {
+      const e = this.byId.get(id);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  /** When an event happened, for ordering (see policy.orderTime). */
+  orderTs(event: WallEvent): number {
+    return orderTime(event.ts, this.firstHeld.get(event.id));
+  }
+
+  /** A wall's derived views are out of date (its pending marks changed, say). */
+  touch(wall: string): void {
+    const key = canon(wall);
+    this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
+  }
+
+  // --- writing ------------------------------------------------------------------------
+
+  /** Stores events (and outbox rows) in one durable transaction, then remembers the events. */
+  async store(events: WallEvent[], outbox: OutboxChange = {}): Promise<void> {
+    await this.repo.write({ events: events as StoredEvent[], ...outbox });
+    for (const e of events) this.remember(e);
+    if (this.noteFuture(events)) await this.saveFirstHeld();
+  }
+
+  /** Removes events from the store, then forgets them (and outbox rows with the same ids). */
+  async unstore(ids: string[], outboxRemove: string[] = []): Promise<void> {
+    await this.repo.write({ eventsRemove: ids, outboxRemove });
+    for (const id of ids) this.forget(id);
+  }
+
+  private remember(event: WallEvent): void {
+    const wallKey = canon(event.wall);
+    this.byId.set(event.id, event);
+    let wall = this.byWall.get(wallKey);
+    if (!wall) this.byWall.set(wallKey, (wall = new Map()));
+    wall.set(event.id, event);
+    this.touch(wallKey);
+    if (event.kind === "post") {
+      for (const photo of (event.body as PostBody).photos ?? []) {
+        for (const hash of [photo.full, photo.thumb]) {
+          let posts = this.photoPosts.get(hash);
+          if (!posts) this.photoPosts.set(hash, (posts = new Set()));
+          posts.add(event.id);
+        }
+      }
+    }
+    if (event.seq !== undefined && event.seq > (this.maxSeq.get(wallKey) ?? 0)) this.maxSeq.set(wallKey, event.seq);
+  }
+
+  private forget(id: string): void {
+    const event = this.byId.get(id);
+    if (!event) return;
+    this.byId.delete(id);
+    this.byWall.get(canon(event.wall))?.delete(id);
+    this.firstHeld.delete(id);
+    this.touch(event.wall);
+  }
+
+  /** Notes when I first held events dated in the future; true if there were any. */
+  private noteFuture(events: WallEvent[]): boolean {
+    const now = this.now();
+    let noted = false;
+    for (const e of events) {
+      if (e.ts > now && !this.firstHeld.has(e.id)) {
+        this.firstHeld.set(e.id, now);
+        noted = true;
+      }
+    }
+    return noted;
+  }
+
+  private saveFirstHeld(): Promise<void> {
+    return this.repo.saveMeta("firstHeld", Object.fromEntries(this.firstHeld));
+  }
+}
