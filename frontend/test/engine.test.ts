@@ -202,4 +202,36 @@ describe("hostile friends", () => {
     await until(() => alice.engine.wall("bob").some((p) => p.event.body.text === "new me"), 5000, "bob's new post");
     await until(() => bob2.engine.wall("alice").some((p) => p.event.id === secret.id), 5000, "alice's wall to bob");
   }, 30000);
+
+  it("a confirmed new key starts the friend's wall anew: their new posts arrive, though I held the old wall", async () => {
+    const net = new SimNetwork();
+    const alice = await makeUser(net, "alice");
+    const bob = await makeUser(net, "bob");
+    for (const u of [alice, bob]) u.transport.goOnline();
+    await befriend(alice, bob);
+    for (const text of ["old 1", "old 2"]) {
+      await bob.engine.post("bob", text);
+      await new Promise((r) => setTimeout(r, 5)); // kept history is ordered by time: not within one ms
+    }
+    await until(() => alice.engine.wall("bob").length === 2, 5000, "bob's old wall");
+    await alice.engine.markRead("bob");
+    bob.transport.goOffline();
+    // His new browser numbers his wall from 1 again: "new 1" has the seq "old 1" had.
+    const bob2 = await makeUser(net, "bob");
+    await bob2.engine.post("bob", "new 1");
+    bob2.transport.goOnline();
+    await bob2.engine.addFriend("alice");
+    await until(() => alice.engine.friends().find((f) => f.handle === "bob")?.keyChanged === true, 8000, "the key change");
+    await alice.engine.confirmKey("bob");
+    await until(() => alice.engine.wall("bob").some((p) => p.event.body.text === "new 1"), 5000, "bob's post from before the confirmation");
+    // The old wall is kept, below the new one, and what is new counts as unread.
+    expect(alice.engine.wall("bob").map((p) => p.event.body.text)).toEqual(["new 1", "old 2", "old 1"]);
+    expect(alice.engine.unread("bob")).toBe(1);
+    // A later catch-up starts from the new wall's numbering too.
+    alice.transport.goOffline();
+    await bob2.engine.post("bob", "new 2");
+    alice.transport.goOnline();
+    await until(() => alice.engine.wall("bob").some((p) => p.event.body.text === "new 2"), 8000, "bob's post from while alice was away");
+    expect(alice.engine.wall("bob").map((p) => p.event.body.text)).toEqual(["new 2", "new 1", "old 2", "old 1"]);
+  }, 30000);
 });

@@ -111,4 +111,13 @@ describe("buildWall", () => {
     expect(wall[0]!.pending).toBe(true);
     expect(wall[1]!.pending).toBe(false);
   });
+
+  it("puts what is kept of a wall from before its owner's new key below the wall served now", () => {
+    const kept = [post(1), post(2)].map((e) => ({ ...e, seq: undefined }));
+    const now = { ...post(1), id: "post-new-wall-1", ts: 0 };
+    const pending = { ...post(9, "bob"), seq: undefined, ts: 0 };
+    const wall = buildWall("alice", [now, ...kept, pending], new Set([pending.id]));
+    expect(wall.map((p) => p.event.id)).toEqual([pending.id, now.id, kept[1]!.id, kept[0]!.id]);
+    expect(wall.map((p) => p.pending)).toEqual([true, false, false, false]);
+  });
 });

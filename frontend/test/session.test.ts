@@ -57,6 +57,12 @@ const settle = async (ms = 50) => {
   }
 };
 
+/** Moves the fake clock in small steps until ``done`` holds (WebCrypto answers in real time). */
+async function settleUntil(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2_000 && !done(); i++) await settle(5);
+  if (!done()) throw new Error(`never happened: ${what}`);
+}
+
 /** Timers are the test's; setImmediate stays real, so WebCrypto's answers can come in. */
 const fakeTimers = () => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
 
@@ -69,7 +75,7 @@ describe("Session", () => {
     const alice = side(ab, "alice", await loadIdentity(await generateIdentity()));
     const bob = side(ba, "bob", await loadIdentity(await generateIdentity()));
     open(ab, ba);
-    await settle();
+    await settleUntil(() => alice.proven + bob.proven === 2, "both sides proven");
     expect([alice.proven, bob.proven]).toEqual([1, 1]);
     expect(alice.session.hello?.handle).toBe("bob");
     alice.session.send({ t: "friend-request" });
@@ -108,7 +114,7 @@ describe("Session", () => {
     expect(alice.diagnostics.dropped.map((d) => d.code)).toEqual(["impostor"]);
     ba.send({ t: "hello", v: 1, handle: "mallory", key: mallory.publicKey, nonce: "n".repeat(20) });
     ba.send({ t: "proof", sig: "A".repeat(86) });
-    await settle();
+    await settleUntil(() => alice.closed.length > 0, "the bad proof to end the session");
     expect(alice.proven).toBe(0);
     expect(alice.closed).toEqual(["bad-proof"]);
   });
@@ -119,7 +125,7 @@ describe("Session", () => {
     const alice = side(ab, "alice", await loadIdentity(await generateIdentity()));
     side(ba, "bob", await loadIdentity(await generateIdentity()));
     open(ab, ba);
-    await settle();
+    await settleUntil(() => alice.proven === 1, "alice to prove bob");
     alice.session.probe();
     await settle(PROBE_MS + 10);
     expect(alice.closed).toEqual([]); // bob answered

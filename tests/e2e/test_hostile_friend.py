@@ -15,7 +15,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.harness import PEERJS_CLIENT, BrowserLog, screenshot
-from tests.e2e.peer_js import ENCODING_JS
+from tests.e2e.peer_js import HOSTILE_CLIENT as MALLORY
 from tests.e2e.ui import (
     PEER_MS,
     accept_request,
@@ -36,84 +36,6 @@ BROKEN = "this post's signature is broken"
 FORGED_DELIVERY = "forged delivery: bob never wrote this either"
 ELSEWHERE = "an event for alice's wall hidden in mallory's batch"
 NOT_OWNER = "events of alice's wall served by mallory"
-
-# Runs in mallory's page: an Ed25519 identity, the official PeerJS client as her handle, a
-# connection to alice that answers hello with proof and ping with pong, and helpers to sign events.
-MALLORY = (
-    """
-async ({ me, alice, timeoutMs }) => {
-"""
-    + ENCODING_JS
-    + """  const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
-  const key = b64(await crypto.subtle.exportKey("raw", pair.publicKey));
-  const sign = async (text) =>
-    b64(await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, new TextEncoder().encode(text)));
-  const randomId = () => b64(crypto.getRandomValues(new Uint8Array(16)));
-  const nonce = b64(crypto.getRandomValues(new Uint8Array(18)));
-
-  const response = await fetch("/api/ice", { credentials: "same-origin" });
-  const { iceServers } = await response.json();
-  const peer = new peerjs.Peer(me, {
-    host: location.hostname, port: Number(location.port), path: "/", secure: false, config: { iceServers },
-  });
-  const m = { me, alice, key, inbox: [], errors: [], peer, conn: null };
-  window.m = m;
-  // Signs an event as mallory, whoever it claims to be by; `breakSig` spoils the signature.
-  m.event = async ({ wall, author = me, kind = "post", body, seq, breakSig = false }) => {
-    const e = { id: randomId(), wall, author, kind, ts: Date.now(), body };
-    let sig = await sign(canonical({ v: 1, id: e.id, wall, author, kind, ts: e.ts, body }));
-    if (breakSig) sig = (sig[0] === "A" ? "B" : "A") + sig.slice(1);
-    return seq === undefined ? { ...e, sig } : { ...e, sig, seq };
-  };
-  // Peerwall's links are "raw" PeerJS connections carrying JSON text.
-  m.send = (frame) => m.conn.send(JSON.stringify(frame));
-  m.waitFor = (test, ms = timeoutMs) => new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = () => {
-      const found = m.inbox.find(test);
-      if (found) return resolve(found);
-      if (Date.now() - started > ms) return reject(new Error("mallory waited in vain"));
-      setTimeout(poll, 50);
-    };
-    poll();
-  });
-
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("mallory's Peer did not open")), timeoutMs);
-    peer.on("open", () => { clearTimeout(timer); resolve(); });
-    peer.on("error", (error) => { clearTimeout(timer); reject(new Error(`${error.type}: ${error.message}`)); });
-  });
-  peer.on("error", (error) => m.errors.push(`${error.type}: ${error.message}`));
-
-  // Presence is told only between mutual watchers: watch alice back, as the app would.
-  peer.socket.send({ type: "WATCH", payload: { handles: [alice] } });
-  const conn = peer.connect(alice, { serialization: "raw", reliable: true });
-  m.conn = conn;
-  conn.on("error", (error) => m.errors.push(`conn ${error.type}: ${error.message}`));
-  conn.on("close", () => m.errors.push("the connection to alice closed"));
-  conn.on("data", async (data) => {
-    let frame = data;
-    try { frame = JSON.parse(data); } catch { /* kept as it came */ }
-    m.inbox.push(frame);
-    if (frame?.t === "ping") m.send({ t: "pong", n: frame.n });
-    if (frame?.t === "hello") {
-      const sig = await sign(canonical({ p: "peerwall-proof", v: 1, nonce: frame.nonce, from: me, to: alice, key }));
-      m.send({ t: "proof", sig });
-      m.send({ t: "friend-request" });
-    }
-  });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the connection to alice did not open")), timeoutMs);
-    conn.on("open", () => {
-      clearTimeout(timer);
-      m.send({ t: "hello", v: 1, handle: me, key, nonce });
-      resolve();
-    });
-  });
-  return key;
-}
-"""
-)
 
 # Runs in mallory's page once alice trusts her: answers alice's sync of mallory's wall with two
 # honest posts carrying markup and three events that must be refused, then sends everything else.

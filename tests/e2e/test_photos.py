@@ -33,7 +33,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e import harness
 from tests.e2e.harness import PEERJS_CLIENT, SCREENSHOTS, BrowserLog, User, screenshot
-from tests.e2e.peer_js import ENCODING_JS
+from tests.e2e.peer_js import ENCODING_JS, WAIT_FOR_JS
 from tests.e2e.ui import (
     PEER_MS,
     accept_request,
@@ -818,17 +818,9 @@ async ({ me, alice, text, timeoutMs }) => {
     else sendBytes(conn, get.hash, data, get.from, data.length);
   };
   m.release = () => { for (const { conn, get } of m.held.splice(0)) m.serve(conn, get); };
-  m.waitFor = (test, ms = timeoutMs) => new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = () => {
-      const found = m.inbox.find(test);
-      if (found) return resolve(found);
-      if (Date.now() - started > ms) return reject(new Error("mallory waited in vain"));
-      setTimeout(poll, 50);
-    };
-    poll();
-  });
-
+"""
+    + WAIT_FOR_JS
+    + """
   // One link: hello on open, proof for alice's hello; a link made while mallory is "away" is held
   // unanswered until she accepts again.
   const attach = (conn, dialed) => {

@@ -49,6 +49,8 @@ def go(page: Page, route: str) -> None:
         heading = "Friends"
     elif route == "/settings":
         heading = "Settings"
+    elif route == "/notifications":
+        heading = "Notifications"
     elif route.startswith("/wall/"):
         heading = f"@{route.removeprefix('/wall/')}"
     else:
@@ -191,11 +193,14 @@ def export_backup(page: Page, directory: Path) -> Path:
 
 
 def import_backup(page: Page, path: Path) -> str:
-    """Imports ``path`` on Settings and waits for the page to reload by itself; returns what it said."""
+    """Settings → Import backup, choosing ``path`` in the file picker the button opens; waits for the
+    page to reload by itself and returns what it said."""
     go(page, "/settings")
     said = page.get_by_role("status").filter(has_text="Imported")
     with page.expect_navigation(timeout=PEER_MS):
-        page.get_by_label("Import backup").set_input_files(str(path))
+        with page.expect_file_chooser() as chooser:
+            page.get_by_role("button", name="Import backup", exact=True).click()
+        chooser.value.set_files(str(path))
         expect(said).to_be_visible()
         text = said.inner_text()
     expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()

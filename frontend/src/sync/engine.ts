@@ -160,6 +160,10 @@ export class Engine {
         resync: (session) => wallSync.start(session),
         requested: (who) => void notices.friendRequest(who).then(changed),
         accepted: (who) => void notices.friendAccepted(who).then(changed),
+        rekeyed: async (who) => {
+          await log.unorder(who);
+          await views.forgetRead(who);
+        },
         changed,
       },
     });

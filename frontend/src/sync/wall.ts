@@ -15,12 +15,17 @@ export interface PostView {
   likes: string[];
 }
 
-/** Events with a seq come in the owner's order; an author's pending ones follow by time. */
-function order(a: WallEvent, b: WallEvent): number {
-  if (a.seq !== undefined && b.seq !== undefined) return a.seq - b.seq;
-  if (a.seq !== undefined) return -1;
-  if (b.seq !== undefined) return 1;
-  return a.ts - b.ts || (a.id < b.id ? -1 : 1);
+/**
+ * Events with a seq come in the owner's order; an author's pending ones follow by time. Events
+ * neither ordered nor pending are what I kept of the wall from before its owner's key changed
+ * (EventLog.unorder): they precede the wall the owner serves now, by time.
+ */
+function order(pending: ReadonlySet<string>): (a: WallEvent, b: WallEvent) => number {
+  const rank = (e: WallEvent) => (e.seq !== undefined ? 1 : pending.has(e.id) ? 2 : 0);
+  return (a, b) => {
+    if (a.seq !== undefined && b.seq !== undefined) return a.seq - b.seq;
+    return rank(a) - rank(b) || a.ts - b.ts || (a.id < b.id ? -1 : 1);
+  };
 }
 
 /** May ``author`` delete ``target`` on ``wall``? Its author, or the wall's owner. */
@@ -29,7 +34,7 @@ export function mayDelete(author: string, target: WallEvent, wall: string): bool
 }
 
 export function buildWall(wall: string, events: Iterable<WallEvent>, pending: ReadonlySet<string>): PostView[] {
-  const sorted = [...events].filter((e) => sameHandle(e.wall, wall)).sort(order);
+  const sorted = [...events].filter((e) => sameHandle(e.wall, wall)).sort(order(pending));
   const byId = new Map(sorted.map((e) => [e.id, e]));
   const deleted = new Set<string>();
   for (const e of sorted) {

@@ -190,9 +190,8 @@ function BackupCard({ backup }: { backup: Backup }) {
           accept="application/json,.json"
           class="visually-hidden"
           tabIndex={-1}
-          // Named for tests (get_by_label), hidden from the accessibility tree: the button above is the control.
+          // Only the button's file picker: the button above is the control people (and tests) use.
           aria-hidden="true"
-          aria-label="Import backup"
           onChange={(e) => {
             const file = e.currentTarget.files?.[0];
             e.currentTarget.value = "";

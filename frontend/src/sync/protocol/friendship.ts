@@ -22,6 +22,8 @@ export interface FriendshipEvents {
   requested(who: string): void;
   /** Someone I asked said yes. */
   accepted(who: string): void;
+  /** I confirmed a friend's new key: their wall starts anew (done before anything syncs). */
+  rekeyed(who: string): Promise<void>;
   changed(): void;
 }
 
@@ -121,6 +123,8 @@ export class Friendship {
   async confirmKey(handle: string): Promise<void> {
     const friend = this.book.get(handle);
     if (!friend?.changedKey) return;
+    // First, so that a confirmation cut short is asked again rather than half done.
+    await this.options.on.rekeyed(handle);
     await this.save({ ...friend, key: friend.changedKey, changedKey: undefined });
     const session = this.links.session(handle);
     if (session?.proven) {

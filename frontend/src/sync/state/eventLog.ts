@@ -2,7 +2,7 @@
 // the store durably first, then remembered, so what the views show is always on disk.
 import type { StoredEvent } from "../../store/db";
 import type { Repository } from "../../store/repository";
-import type { PostBody, WallEvent } from "../events";
+import { type PostBody, stripSeq, type WallEvent } from "../events";
 import { canon } from "../handles";
 import { orderTime, type WallReader } from "../policy";
 
@@ -98,6 +98,20 @@ export class EventLog implements WallReader {
     await this.repo.write({ events: events as StoredEvent[], ...outbox });
     for (const e of events) this.remember(e);
     if (this.noteFuture(events)) await this.saveFirstHeld();
+  }
+
+  /**
+   * Keeps a wall's events but takes them out of its owner's order: the owner came back with a
+   * new key, and the wall they serve now is numbered from 1 again, so the old numbers would
+   * hide the new events from every catch-up (and sort them among the old ones).
+   */
+  async unorder(wall: string): Promise<void> {
+    const old = [...this.wallEvents(wall)].filter((e) => e.seq !== undefined).map(stripSeq);
+    if (old.length) {
+      await this.repo.write({ events: old as StoredEvent[] });
+      for (const e of old) this.remember(e);
+    }
+    this.maxSeq.delete(canon(wall));
   }
 
   /** Removes events from the store, then forgets them (and outbox rows with the same ids). */

@@ -100,6 +100,12 @@ export class Views {
     return count;
   }
 
+  /** The wall is numbered anew (its owner's new key): how far I read the old numbering says nothing. */
+  async forgetRead(wall: string): Promise<void> {
+    if (!this.lastRead.delete(canon(wall))) return;
+    await this.repo.saveMeta("lastRead", Object.fromEntries(this.lastRead));
+  }
+
   /** Marks a wall read up to its cursor; false when there was nothing new. */
   async markRead(wall: string): Promise<boolean> {
     const seq = this.log.cursor(wall);
