@@ -30,11 +30,32 @@ export class Window {
 
 export type SyncVerdict = "answer" | "repeated" | "over-quota";
 
+/** At most ``limit`` bytes in any ``ms`` long stretch of time. */
+export class ByteWindow {
+  private spent: { at: number; bytes: number }[] = [];
+  private total = 0;
+
+  constructor(
+    readonly limit: number,
+    readonly ms: number,
+  ) {}
+
+  /** Spends ``bytes`` at ``now``; false (and not spent) when that would pass the limit. */
+  spend(now: number, bytes: number): boolean {
+    while (this.spent.length && this.spent[0]!.at <= now - this.ms) this.total -= this.spent.shift()!.bytes;
+    if (this.total + bytes > this.limit) return false;
+    this.spent.push({ at: now, bytes });
+    this.total += bytes;
+    return true;
+  }
+}
+
 export class Budgets {
   private readonly deliveries = new Map<string, { minute: Window; day: Window }>();
   private readonly syncs = new Map<string, Window>();
   private readonly answered = new Map<string, number>();
   private readonly photoGets = new Map<string, Window>();
+  private readonly carriedWalls = new Map<string, ByteWindow>();
 
   constructor(private readonly now: () => number) {}
 
@@ -68,6 +89,13 @@ export class Budgets {
     this.answered.set(key, now);
     if (this.answered.size > MAX_SYNC_MEMORY) this.answered.delete(this.answered.keys().next().value!);
     return "answer";
+  }
+
+  /** May I serve ``peer`` ``bytes`` more of other friends' walls this hour? */
+  carriedWall(peer: string, bytes: number): boolean {
+    let window = this.carriedWalls.get(canon(peer));
+    if (!window) this.carriedWalls.set(canon(peer), (window = new ByteWindow(PER_FRIEND.carriedWallBytesPerHour, 3600_000)));
+    return window.spend(this.now(), bytes);
   }
 
   /** May ``peer`` have one more photo request answered now? */
