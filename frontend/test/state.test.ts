@@ -44,17 +44,21 @@ describe("Window and Budgets", () => {
     expect(budgets.delivery("bob")).toBe(true);
   });
 
-  it("answers a sync request once per link and cursor a while, and only so many a minute", () => {
-    let now = 0;
+  it("sends an event at most once a link, whatever the requests, and answers only so many a minute", () => {
+    const now = 0;
     const budgets = new Budgets(() => now);
-    expect(budgets.sync("bob", "link1", "alice", 0)).toBe("answer");
-    expect(budgets.sync("bob", "link1", "alice", 0)).toBe("repeated");
-    expect(budgets.sync("bob", "link2", "alice", 0)).toBe("answer"); // a new link may ask again
-    now += PER_FRIEND.syncRepeatMs;
-    expect(budgets.sync("bob", "link1", "alice", 0)).toBe("answer");
-    let answered = 3;
-    for (let since = 1; since < 100; since++) if (budgets.sync("bob", "link1", "alice", since) === "answer") answered++;
-    expect(answered).toBeLessThanOrEqual(PER_FRIEND.syncsPerMinute + 2);
+    // A wall of 40 places: the first request is answered from where it asks.
+    expect(budgets.sync("bob", "link1", "alice", 0, 40)).toEqual({ verdict: "answer", from: 0 });
+    // Asking again on that link, from anywhere, gets only what is new since: nothing.
+    expect(budgets.sync("bob", "link1", "alice", 0, 40).verdict).toBe("repeated");
+    expect(budgets.sync("bob", "link1", "alice", 17, 40).verdict).toBe("repeated");
+    // The wall grew: the same request now gets the new places only.
+    expect(budgets.sync("bob", "link1", "alice", 0, 45)).toEqual({ verdict: "answer", from: 40 });
+    // A new link may ask again (what was sent on the old one may be lost with it).
+    expect(budgets.sync("bob", "link2", "alice", 0, 45)).toEqual({ verdict: "answer", from: 0 });
+    let answered = 0;
+    for (let i = 0; i < 1000; i++) if (budgets.sync("bob", "link1", `wall${i}`, 0, 5).verdict === "answer") answered++;
+    expect(answered).toBe(PER_FRIEND.syncsPerMinute - 3);
   });
 });
 

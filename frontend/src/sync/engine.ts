@@ -263,10 +263,7 @@ export class Engine {
     clearTimeout(this.publishTimer);
     this.publishTimer = setTimeout(() => {
       this.publishTimer = undefined;
-      const friends = this.book
-        .accepted()
-        .filter((f) => f.key)
-        .map((f) => [f.name ?? f.handle, f.key!] as [string, string]);
+      const friends = this.book.accepted().map((f) => f.name ?? f.handle);
       void this.delivery.publishFriends(friends).catch((error: unknown) => this.diagnostics.note(`friend list not published: ${String(error)}`));
     }, PUBLISH_MS);
   }

@@ -11,10 +11,9 @@ export const PER_FRIEND = {
   /** Posts, comments, likes and deletes a friend may add to my wall, a minute and a day. */
   deliveriesPerMinute: 20,
   deliveriesPerDay: 300,
-  /** The same sync request (wall and cursor) is answered once in this long. */
-  syncRepeatMs: 30_000,
-  /** Sync requests answered a minute, whatever their cursors. */
-  syncsPerMinute: 10,
+  /** Sync requests answered a minute (one a wall a friend holds, and then some). Whatever they ask,
+   * an event is sent at most once a link: a repeated request gets only what is new since. */
+  syncsPerMinute: 300,
   /** Photo requests answered a minute. */
   photoGetsPerMinute: 120,
   /** Bytes of the photos one friend's posts on my wall may keep in my browser. */
@@ -71,8 +70,8 @@ export function writeRefusal(log: WallReader, wall: string, author: string, kind
   }
 }
 
-/** A wall owner's signed friend list: canonical handle → the key they pinned. */
-export type FriendList = ReadonlyMap<string, string>;
+/** A wall owner's signed friend list: their friends' canonical handles. */
+export type FriendList = ReadonlySet<string>;
 
 /**
  * Who may have wall ``wall`` from me (``peer`` is a trusted friend of mine): anyone, when it is

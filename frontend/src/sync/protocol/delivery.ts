@@ -135,17 +135,14 @@ export class Delivery {
   }
 
   /**
-   * Writes my friend list (friends and the keys I pinned for them) on my wall, when it differs
-   * from the last one: carriers serve my wall to those it names, and check its authors by it.
+   * Writes my friend list on my wall, when it differs from the last one: carriers serve my wall
+   * to those it names, and hand my friends' writes for my wall to those it names.
    */
-  async publishFriends(friends: [string, string][]): Promise<void> {
+  async publishFriends(friends: string[]): Promise<void> {
     const { me, identity, log, now } = this.options;
-    const sorted = [...friends].sort(([a], [b]) => a.toLowerCase().localeCompare(b.toLowerCase())).slice(0, LIMITS.friends);
+    const sorted = [...friends].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())).slice(0, LIMITS.friends);
     const current = log.friendList(me);
-    const same =
-      current !== undefined &&
-      current.size === sorted.length &&
-      sorted.every(([h, k]) => current.get(h.toLowerCase()) === k);
+    const same = current !== undefined && current.size === sorted.length && sorted.every((h) => current.has(h.toLowerCase()));
     if (same || (current === undefined && sorted.length === 0)) return;
     await this.appendToMyWall(await createEvent(identity, me, me, "friends", { friends: sorted }, now()));
   }

@@ -8,7 +8,7 @@
 // key is pinned by me or named in the owner's list. Carried events say "via" their carrier until
 // the owner serves them to me too.
 import type { Diagnostics } from "../diagnostics";
-import { type FriendsBody, verifyEvent, verifyOrder, type WallEvent } from "../events";
+import { verifyEvent, verifyOrder, type WallEvent } from "../events";
 import { batchEvents, type Frame, MAX_FRAME_BYTES, MAX_HAVE } from "../frames";
 import { canon, sameHandle } from "../handles";
 import type { Connections } from "../peers/connections";
@@ -65,6 +65,22 @@ export class WallSync {
     if (count) session.send({ t: "have", walls });
   }
 
+  /**
+   * A wall I carry ran further (its owner or a carrier brought more): friends here who may have it
+   * hear so at once (``have``), and ask for what they lack, so a wall spreads while people are
+   * online together, not only when they next connect.
+   */
+  advertise(wall: string, source?: string): void {
+    const { me, log, connections } = this.options;
+    if (!this.options.carry || sameHandle(wall, me)) return;
+    const cursor = log.cursor(wall);
+    if (!cursor) return;
+    for (const session of connections.trustedSessions()) {
+      if (sameHandle(session.peer, wall) || (source && sameHandle(session.peer, source))) continue;
+      if (mayServeWall(wall, session.peer, me, log.friendList(wall))) session.send({ t: "have", walls: { [canon(wall)]: cursor } });
+    }
+  }
+
   /** Sends a new event of my wall to every trusted friend. */
   broadcast(event: WallEvent): void {
     const keys = this.keysFor([event]);
@@ -89,12 +105,12 @@ export class WallSync {
     const peer = session.peer;
     if (!mayServeWall(wall, peer, me, this.options.carry ? log.friendList(wall) : undefined))
       return diagnostics.drop(peer, "not-owner", `asked for @${wall}'s wall, which only its owner serves to whom it chooses`);
-    const verdict = budgets.sync(peer, session.nonce, wall, since);
+    const { verdict, from } = budgets.sync(peer, session.nonce, wall, since, log.cursor(wall));
     if (verdict === "repeated") return diagnostics.drop(peer, "repeated-sync", `asked again for @${wall}'s wall since ${since}`);
     if (verdict === "over-quota") return diagnostics.drop(peer, "over-quota", "too many sync requests");
     const mine = sameHandle(wall, me);
     // What I carry is served only with its owner's signature on each place: the receiver checks it.
-    const events = log.since(wall, since).filter((e) => mine || e.osig);
+    const events = log.since(wall, from).filter((e) => mine || e.osig);
     for (const frame of batchEvents(mine ? me : wall, events, (a) => this.keyOf(a), log.cursor(wall))) {
       const size = frameSize(frame);
       if (size > MAX_FRAME_BYTES) continue; // cannot happen for checked events
@@ -126,7 +142,9 @@ export class WallSync {
     this.keep(peer, wall, events, verdicts, batch, fromOwner);
     if (!done && batch.events.length < CATCH_UP_WRITE) return;
     session.catchUp.delete(canon(wall));
+    const before_ = this.options.log.cursor(wall);
     await this.store(batch, fromOwner ? undefined : peer);
+    if (this.options.log.cursor(wall) > before_) this.advertise(wall, peer);
     // A live event beyond what I hold means I missed some: catch up from my cursor.
     if (fromOwner && upto === null && events[0]?.seq !== undefined && events[0].seq > before + 1) {
       session.send({ t: "sync", wall, since: this.options.log.cursor(wall) });
@@ -150,28 +168,19 @@ export class WallSync {
   }
 
   /**
-   * A carrier's batch: every place signed by the owner, and every author's key pinned by me or
-   * named in the owner's signed friend list (the one I hold, or a newer one earlier in the batch).
+   * A carrier's batch: every event's place, and the event word for word, signed by the owner
+   * (who checked its author's signature before placing it). Authors I know are checked again
+   * against the keys I pinned for them.
    */
-  private async checkCarried(wall: string, events: WallEvent[], ownerKey: string): Promise<boolean[]> {
-    const { me, log } = this.options;
-    const orders = await Promise.all(events.map((e) => (sameHandle(e.wall, wall) ? verifyOrder(e, ownerKey) : Promise.resolve(false))));
-    let list = log.friendList(wall);
-    let listSeq = 0;
-    const keyFor = (author: string) =>
-      sameHandle(author, me) || this.options.book.isFriend(author) ? this.keyOf(author) : list?.get(canon(author));
-    const verdicts: boolean[] = [];
-    // In order: a friend list in the batch names the authors of what follows it.
-    for (const [i, event] of events.entries()) {
-      const key = orders[i] ? keyFor(event.author) : undefined;
-      const good = key !== undefined && (await verifyEvent(event, key));
-      verdicts.push(good);
-      if (good && event.kind === "friends" && sameHandle(event.author, wall) && event.seq! > listSeq) {
-        listSeq = event.seq!;
-        list = new Map((event.body as FriendsBody).friends.map(([h, k]) => [canon(h), k] as const));
-      }
-    }
-    return verdicts;
+  private checkCarried(wall: string, events: WallEvent[], ownerKey: string): Promise<boolean[]> {
+    const { me, book } = this.options;
+    return Promise.all(
+      events.map(async (event) => {
+        if (!sameHandle(event.wall, wall) || !(await verifyOrder(event, ownerKey))) return false;
+        const known = sameHandle(event.author, me) || book.isFriend(event.author) ? this.keyOf(event.author) : undefined;
+        return known === undefined || verifyEvent(event, known);
+      }),
+    );
   }
 
   private keep(

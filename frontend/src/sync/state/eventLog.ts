@@ -23,8 +23,8 @@ export class EventLog implements WallReader {
   private readonly contiguous = new Map<string, number>();
   /** Events a friend carried to me whose wall's owner has not confirmed them yet: who carried each. */
   private readonly carriers = new Map<string, string>();
-  /** Each wall's latest signed friend list, canonical handle → key. */
-  private readonly friendLists = new Map<string, { seq: number; friends: Map<string, string> }>();
+  /** Each wall's latest signed friend list, as canonical handles. */
+  private readonly friendLists = new Map<string, { seq: number; friends: Set<string> }>();
   /** Each photo hash, and the posts that carry it. */
   private readonly photoPosts = new Map<string, Set<string>>();
   /** When I first held an event its author dated in the future (see policy.orderTime). */
@@ -90,8 +90,8 @@ export class EventLog implements WallReader {
     return lowest;
   }
 
-  /** A wall's owner's latest friend list (canonical handle → key); undefined before any. */
-  friendList(wall: string): ReadonlyMap<string, string> | undefined {
+  /** A wall's owner's latest friend list (canonical handles); undefined before any. */
+  friendList(wall: string): ReadonlySet<string> | undefined {
     return this.friendLists.get(canon(wall))?.friends;
   }
 
@@ -194,7 +194,7 @@ export class EventLog implements WallReader {
       while (held.has(run + 1)) run++;
       this.contiguous.set(wallKey, run);
       if (event.kind === "friends" && event.seq > (this.friendLists.get(wallKey)?.seq ?? 0)) {
-        const friends = new Map((event.body as FriendsBody).friends.map(([h, k]) => [canon(h), k] as const));
+        const friends = new Set((event.body as FriendsBody).friends.map(canon));
         this.friendLists.set(wallKey, { seq: event.seq, friends });
       }
     }
