@@ -46,10 +46,16 @@ export class SimLink implements Link {
     return this.queued;
   }
 
+  /** Tests read ``sent``; a long simulation (bench/reach_sim.ts) turns recording off. */
+  static record = true;
+  /** Called with every frame's JSON length (the reach simulation counts carried bytes). */
+  static measure?: (from: SimLink, frame: unknown, bytes: number) => void;
+
   send(frame: unknown): boolean {
     if (!this.open || this.closed) return false;
-    this.sent.push(frame);
+    if (SimLink.record) this.sent.push(frame);
     const text = JSON.stringify(frame);
+    SimLink.measure?.(this, frame, text.length);
     const copy = JSON.parse(text);
     const partner = this.partner!;
     this.enqueue(text.length, () => !partner.closed && partner.onFrame(copy));

@@ -17,6 +17,8 @@ export interface PeerwallOptions {
   log?: (message: string) => void;
   /** How long a friend may go quiet in the middle of a photo before another is asked. */
   photoStallMs?: number;
+  /** Friends carry walls and writes between friends who are never online together (default on). */
+  storeAndForward?: boolean;
 }
 
 export interface Peerwall {

@@ -413,7 +413,7 @@ export class BlobExchange implements PhotoPort {
     const info = await this.repo.blobInfo(hash);
     if (info) {
       const origin = originOf(info);
-      return origin && this.host.mayServe(origin, peer) ? "serve" : NONE.notShared;
+      return origin && this.host.mayServe(origin, peer, this.host.source(hash)?.kind) ? "serve" : NONE.notShared;
     }
     const coming = this.wants.get(hash);
     if (coming && this.host.mayServe({ mine: false, wall: coming.source.wall }, peer)) return NONE.notYet;

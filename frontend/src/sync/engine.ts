@@ -16,13 +16,14 @@ import { sameHandle } from "./handles";
 import type { Words } from "./outcomes";
 import { Connections, type Want } from "./peers/connections";
 import type { PhotoHost, PhotoPort } from "./photoPort";
-import { mayServePhoto, PER_FRIEND, photoNeeds, photoSource } from "./policy";
+import { CARRY_BUDGET_BYTES, mayServePhoto, PER_FRIEND, photoNeeds, photoSource } from "./policy";
 import { Delivery } from "./protocol/delivery";
 import { Friendship, type HandleLookup } from "./protocol/friendship";
 import { route } from "./protocol/router";
 import { WallSync } from "./protocol/wallSync";
 import { Arrivals } from "./state/arrivals";
 import { Budgets } from "./state/budgets";
+import { Carried, type CarriedUse } from "./state/carried";
 import { EventLog } from "./state/eventLog";
 import { FriendBook } from "./state/friendBook";
 import { type Notice, Notices } from "./state/notices";
@@ -47,18 +48,24 @@ export interface EngineOptions {
   photos?: (host: PhotoHost) => PhotoPort;
   /** The sentences of outcomes (ui/words.ts); codes alone without it. */
   words?: Words;
+  /** Friends carry walls and writes between friends who are never online together (default on). */
+  storeAndForward?: boolean;
   now?: () => number;
   log?: (message: string) => void;
 }
 
 /** Views are told of changes at most this often. */
 const NOTIFY_MS = 50;
+/** A change of friends is published (a signed friend list on my wall) once it has settled this long. */
+const PUBLISH_MS = 1_000;
 
 export class Engine {
   readonly me: string;
   version = 0;
   private readonly listeners = new Set<() => void>();
   private notifyTimer?: ReturnType<typeof setTimeout>;
+  private publishTimer?: ReturnType<typeof setTimeout>;
+  private stopped = false;
 
   private constructor(
     private readonly options: EngineOptions,
@@ -73,6 +80,7 @@ export class Engine {
     private readonly friendship: Friendship,
     private readonly wallSync: WallSync,
     private readonly delivery: Delivery,
+    private readonly carried: Carried,
     private readonly photos?: PhotoPort,
   ) {
     this.me = options.me;
@@ -82,18 +90,25 @@ export class Engine {
     const { me, identity, repo, transport, lookup } = options;
     const now = options.now ?? Date.now;
     const words = options.words ?? ((outcome) => outcome.code);
+    const carry = options.storeAndForward ?? true;
     const diagnostics = new Diagnostics(now, options.log);
-    const [log, outbox, book, notices] = await Promise.all([
+    const [log, outbox, book, notices, carried] = await Promise.all([
       EventLog.open(repo, now),
       Outbox.open(repo),
       FriendBook.open(repo),
       Notices.open(me, repo, now),
+      Carried.open(repo, CARRY_BUDGET_BYTES, PER_FRIEND.carriedWrites),
     ]);
     const budgets = new Budgets(now);
     const arrivals = new Arrivals(me);
     // The parts are wired below, once all exist; until then their events go nowhere.
     let engine: Engine | undefined;
     const changed = () => engine?.changed();
+    // Who my friends are is what carriers serve my wall by: a change is published, once settled.
+    const friendsChanged = () => {
+      engine?.changed();
+      engine?.schedulePublish();
+    };
 
     const want = (handle: string): Want => {
       switch (book.state(handle)) {
@@ -121,15 +136,21 @@ export class Engine {
         frame: (session, frame): Promise<void> => route(session, frame, { friendship, wallSync, delivery, photos, diagnostics }),
         binary: (session, message) => photos?.onChunk(session.peer, message),
         drain: (session) => photos?.onDrain(session.peer),
-        gone: (session) => session.trusted && photos?.gone(session.peer),
+        gone: (session) => {
+          if (!session.trusted) return;
+          photos?.gone(session.peer);
+          delivery.ownerGone(session.peer);
+        },
         changed,
       },
     });
     const views = await Views.open(me, repo, log, outbox, book, connections);
     const host: PhotoHost = {
       link: (peer) => connections.trusted(peer)?.link,
-      source: (hash) => photoSource(hash, log.postsWithPhoto(hash), me, (h) => book.isFriend(h)),
-      mayServe: (origin, peer) => book.isFriend(peer) && mayServePhoto(origin, peer, me),
+      source: (hash) => photoSource(hash, log.postsWithPhoto(hash), me, (h) => book.isFriend(h), (id) => log.via(id)),
+      mayServe: (origin, peer, kind) =>
+        book.isFriend(peer) &&
+        mayServePhoto(origin, peer, me, origin.mine ? undefined : { list: log.friendList(origin.wall), kind, fullImages: false }),
       mayAsk: (peer) => budgets.photoGet(peer),
       friendPhotoBytes: PER_FRIEND.photoBytes,
       diagnostics,
@@ -155,7 +176,7 @@ export class Engine {
           wallSync.start(session);
           delivery.flush(session);
           photos?.trusted(session.peer);
-          changed();
+          friendsChanged();
         },
         resync: (session) => wallSync.start(session),
         requested: (who) => void notices.friendRequest(who).then(changed),
@@ -164,7 +185,7 @@ export class Engine {
           await log.unorder(who);
           await views.forgetRead(who);
         },
-        changed,
+        changed: friendsChanged,
       },
     });
     const wallSync: WallSync = new WallSync({
@@ -176,10 +197,13 @@ export class Engine {
       budgets,
       connections,
       diagnostics,
+      carry,
       stored: (events) => {
         arrived(events);
+        void delivery.landed(events);
         changed();
       },
+      confirmed: changed,
     });
     const delivery: Delivery = new Delivery({
       me,
@@ -188,10 +212,13 @@ export class Engine {
       outbox,
       book,
       budgets,
+      carried,
+      carry,
       now,
       diagnostics,
       words,
       trusted: (handle) => connections.trusted(handle),
+      trustedSessions: () => connections.trustedSessions(),
       appended: (event) => {
         changed();
         wallSync.broadcast(event);
@@ -199,20 +226,50 @@ export class Engine {
       },
       changed,
     });
-    engine = new Engine(options, diagnostics, log, outbox, book, notices, arrivals, connections, views, friendship, wallSync, delivery, photos);
+    engine = new Engine(
+      options,
+      diagnostics,
+      log,
+      outbox,
+      book,
+      notices,
+      arrivals,
+      connections,
+      views,
+      friendship,
+      wallSync,
+      delivery,
+      carried,
+      photos,
+    );
     return engine;
   }
 
   start(): void {
     this.connections.start();
     this.photos?.need(photoNeeds(this.log.all(), this.me));
+    // Walls written before places were signed get their signatures, then my friend list.
+    void this.delivery.signMyOrder().then(() => this.schedulePublish());
   }
 
   /** Closes every link and stops every timer: the engine is done (a log-out, a take-over). */
   stop(): void {
+    this.stopped = true;
     this.connections.stop();
     clearTimeout(this.notifyTimer);
+    clearTimeout(this.publishTimer);
     this.listeners.clear();
+  }
+
+  /** Publishes my friend list (a signed event on my wall) once changes have settled. */
+  private schedulePublish(): void {
+    if (this.stopped) return;
+    clearTimeout(this.publishTimer);
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = undefined;
+      const friends = this.book.accepted().map((f) => f.name ?? f.handle);
+      void this.delivery.publishFriends(friends).catch((error: unknown) => this.diagnostics.note(`friend list not published: ${String(error)}`));
+    }, PUBLISH_MS);
   }
 
   // --- observing --------------------------------------------------------------------
@@ -311,6 +368,21 @@ export class Engine {
 
   async markNoticesSeen(): Promise<void> {
     if (await this.notices_.markSeen()) this.changed();
+  }
+
+  /** Who carried this event to me, while its wall's owner has not confirmed it. */
+  via(id: string): string | undefined {
+    return this.log.via(id);
+  }
+
+  /** The writes I carry for friends, by friend, and the budget they share. */
+  carrying(): CarriedUse {
+    return this.carried.use();
+  }
+
+  async setCarryBudget(bytes: number): Promise<void> {
+    await this.carried.setBudget(bytes);
+    this.changed();
   }
 
   // --- commands from the UI ----------------------------------------------------------

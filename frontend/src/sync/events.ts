@@ -2,7 +2,7 @@
 import { canonicalJson, randomId } from "../crypto/encoding";
 import { type Identity, sign, verify } from "../crypto/identity";
 
-export type Kind = "post" | "comment" | "like" | "delete";
+export type Kind = "post" | "comment" | "like" | "delete" | "friends";
 
 /** A photo on a post: the event carries the hashes, never the bytes. */
 export interface PhotoRef {
@@ -19,7 +19,9 @@ export interface PostBody { text: string; photos?: PhotoRef[] }
 export interface CommentBody { post: string; text: string }
 export interface LikeBody { target: string; on: boolean }
 export interface DeleteBody { target: string }
-export type Body = PostBody | CommentBody | LikeBody | DeleteBody;
+/** A wall owner's friends: who may read the wall, and so whom a carrier may serve it to. */
+export interface FriendsBody { friends: string[] }
+export type Body = PostBody | CommentBody | LikeBody | DeleteBody | FriendsBody;
 
 /** What the author signs. */
 export interface UnsignedEvent {
@@ -33,8 +35,15 @@ export interface UnsignedEvent {
 
 export interface SignedEvent extends UnsignedEvent { sig: string }
 
-/** As stored and served by the wall's owner: ``seq`` orders the wall and is the owner's, not signed. */
-export interface WallEvent extends SignedEvent { seq?: number }
+/**
+ * As stored and served: ``seq`` is the event's place on its wall, given by the wall's owner, and
+ * ``osig`` the owner's signature over that place (orderContent), so that a friend who carries the
+ * wall can neither forge, reorder nor quietly drop a range of it.
+ */
+export interface WallEvent extends SignedEvent {
+  seq?: number;
+  osig?: string;
+}
 
 export const LIMITS = {
   postText: 5000,
@@ -47,9 +56,13 @@ export const LIMITS = {
   eventBytes: 12_000,
   /** Clock skew we accept from an author, in the future. */
   futureSkewMs: 24 * 3600_000,
+  /** Friends named in one signed friend list (it must fit in one event). */
+  friends: 500,
 } as const;
 
 const HANDLE_RE = /^[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*$/;
+const SIG_RE = /^[A-Za-z0-9_-]{86}$/;
+const KINDS: ReadonlySet<Kind> = new Set(["post", "comment", "like", "delete", "friends"]);
 const ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
 const HASH_RE = /^[0-9a-f]{64}$/;
 
@@ -64,6 +77,27 @@ export function isId(value: unknown): value is string {
 export function signedContent(event: UnsignedEvent): string {
   const { id, wall, author, kind, ts, body } = event;
   return canonicalJson({ v: 1, id, wall, author, kind, ts, body });
+}
+
+/**
+ * What a wall's owner signs to give an event its place: the wall, the place, and the whole event
+ * with its author's signature. The owner checked the author's signature before placing it, so an
+ * event whose place verifies is the one the owner took, word for word, whoever carries it.
+ */
+export function orderContent(event: SignedEvent, seq: number): string {
+  const { id, wall, author, kind, ts, body, sig } = event;
+  return canonicalJson({ p: "peerwall-order", v: 1, wall: wall.toLowerCase(), seq, event: { id, wall, author, kind, ts, body, sig } });
+}
+
+/** The event in its place on the owner's wall, the place signed by ``owner`` (the wall's owner). */
+export async function ordered(owner: Identity, event: SignedEvent, seq: number): Promise<WallEvent> {
+  return { ...stripSeq(event), seq, osig: await sign(owner, orderContent(event, seq)) };
+}
+
+/** Does the owner's key vouch for this event's place on its wall? */
+export function verifyOrder(event: WallEvent, ownerKey: string): Promise<boolean> {
+  if (event.seq === undefined || !event.osig) return Promise.resolve(false);
+  return verify(ownerKey, orderContent(event, event.seq), event.osig);
 }
 
 export async function createEvent(
@@ -130,6 +164,12 @@ function checkBody(kind: Kind, body: Record<string, unknown>): string | null {
       if (!only("target")) return "delete body has unknown fields";
       if (!isId(body.target)) return "delete names no target";
       return null;
+    case "friends": {
+      if (!only("friends")) return "friend list has unknown fields";
+      const list = body.friends;
+      if (!Array.isArray(list) || list.length > LIMITS.friends) return "bad friend list";
+      return list.every(isHandle) ? null : "bad friend in list";
+    }
   }
 }
 
@@ -137,18 +177,19 @@ function checkBody(kind: Kind, body: Record<string, unknown>): string | null {
 export function checkShape(value: unknown, now: number = Date.now()): string | null {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "not an object";
   const e = value as Record<string, unknown>;
-  const allowed = ["id", "wall", "author", "kind", "ts", "body", "sig", "seq"];
+  const allowed = ["id", "wall", "author", "kind", "ts", "body", "sig", "seq", "osig"];
   if (!Object.keys(e).every((k) => allowed.includes(k))) return "unknown fields";
   if (!isId(e.id)) return "bad id";
   if (!isHandle(e.wall)) return "bad wall";
   if (!isHandle(e.author)) return "bad author";
-  if (e.kind !== "post" && e.kind !== "comment" && e.kind !== "like" && e.kind !== "delete") return "unknown kind";
+  if (!KINDS.has(e.kind as Kind)) return "unknown kind";
   if (typeof e.ts !== "number" || !Number.isSafeInteger(e.ts) || e.ts < 0) return "bad timestamp";
   if (e.ts > now + LIMITS.futureSkewMs) return "timestamp in the future";
-  if (typeof e.sig !== "string" || !/^[A-Za-z0-9_-]{86}$/.test(e.sig)) return "bad signature encoding";
+  if (typeof e.sig !== "string" || !SIG_RE.test(e.sig)) return "bad signature encoding";
   if (e.seq !== undefined && (typeof e.seq !== "number" || !Number.isSafeInteger(e.seq) || e.seq < 1)) return "bad seq";
+  if (e.osig !== undefined && (typeof e.osig !== "string" || !SIG_RE.test(e.osig))) return "bad order signature encoding";
   if (typeof e.body !== "object" || e.body === null || Array.isArray(e.body)) return "bad body";
-  const bodyProblem = checkBody(e.kind, e.body as Record<string, unknown>);
+  const bodyProblem = checkBody(e.kind as Kind, e.body as Record<string, unknown>);
   if (bodyProblem) return bodyProblem;
   if (JSON.stringify(e).length > LIMITS.eventBytes) return "event too large";
   return null;
@@ -160,6 +201,6 @@ export function verifyEvent(event: SignedEvent, authorKey: string): Promise<bool
 
 /** The signed event without the owner's bookkeeping, e.g. for delivering it again. */
 export function stripSeq(event: WallEvent): SignedEvent {
-  const { seq: _seq, ...signed } = event;
+  const { seq: _seq, osig: _osig, ...signed } = event;
   return signed;
 }

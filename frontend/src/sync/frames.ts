@@ -6,6 +6,8 @@ export const PROTOCOL_VERSION = 1;
 /** PeerJS's json serialization drops messages of 16,300 bytes or more; stay well below. */
 export const MAX_FRAME_BYTES = 16_000;
 export const BATCH_BYTES = 14_000;
+/** Walls one ``have`` frame may name. */
+export const MAX_HAVE = 150;
 
 export type Frame =
   | { t: "hello"; v: number; handle: string; key: string; nonce: string }
@@ -18,11 +20,15 @@ export type Frame =
   | { t: "events"; wall: string; events: WallEvent[]; keys: Record<string, string>; upto: number; done: boolean }
   | { t: "event"; event: WallEvent; keys: Record<string, string> }
   | { t: "deliver"; event: SignedEvent }
-  | { t: "ack"; id: string; seq: number }
+  | { t: "ack"; id: string; seq: number; osig?: string }
   | { t: "nack"; id: string; reason: string }
   | { t: "blob-get"; hash: string; from: number }
   | { t: "blob-info"; hash: string; size: number; mime: string }
   | { t: "blob-none"; hash: string; reason: string }
+  /** Walls I hold and may serve you (their owners' friend lists name you), with how far each runs. */
+  | { t: "have"; walls: Record<string, number> }
+  /** My write for a wall whose owner is your friend: carry it to them. */
+  | { t: "carry"; event: SignedEvent }
   | { t: "ping"; n: number }
   | { t: "pong"; n: number };
 
@@ -114,9 +120,21 @@ export function parseFrame(raw: unknown, now: number = Date.now()): Parsed {
       return { ok: true, frame: { t: "deliver", event: f.event as SignedEvent } };
     }
     case "ack":
-      return isId(f.id) && isSeq(f.seq) && f.seq > 0
-        ? { ok: true, frame: { t: "ack", id: f.id, seq: f.seq } }
-        : fail("malformed ack");
+      if (!isId(f.id) || !isSeq(f.seq) || f.seq <= 0) return fail("malformed ack");
+      if (f.osig !== undefined && (typeof f.osig !== "string" || !SIG_RE.test(f.osig))) return fail("malformed ack");
+      return { ok: true, frame: { t: "ack", id: f.id, seq: f.seq, ...(f.osig !== undefined ? { osig: f.osig as string } : {}) } };
+    case "have": {
+      if (typeof f.walls !== "object" || f.walls === null || Array.isArray(f.walls)) return fail("malformed have");
+      const entries = Object.entries(f.walls);
+      if (entries.length > MAX_HAVE || !entries.every(([h, n]) => isHandle(h) && isSeq(n))) return fail("malformed have");
+      return { ok: true, frame: { t: "have", walls: f.walls as Record<string, number> } };
+    }
+    case "carry": {
+      const problem = checkShape(f.event, now);
+      if (problem) return fail(`bad carried event: ${problem}`);
+      if ((f.event as WallEvent).seq !== undefined) return fail("a carried event must not carry a seq");
+      return { ok: true, frame: { t: "carry", event: f.event as SignedEvent } };
+    }
     case "blob-get":
       return isHash(f.hash) && isSeq(f.from)
         ? { ok: true, frame: { t: "blob-get", hash: f.hash, from: f.from } }

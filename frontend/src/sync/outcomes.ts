@@ -11,7 +11,8 @@ export type Refusal =
   | { code: "no-such-post" }
   | { code: "post-deleted" }
   | { code: "nothing-to-delete" }
-  | { code: "may-not-delete" };
+  | { code: "may-not-delete" }
+  | { code: "only-the-owner" };
 
 export type Done = { code: "request-sent"; handle: string } | { code: "now-friends"; handle: string };
 
@@ -32,7 +33,7 @@ export class Refused extends Error {
 }
 
 /** The refusals a wall's owner sends back over the wire (``nack``), and those that mean "later". */
-export const NACK_CODES = ["no-such-post", "post-deleted", "nothing-to-delete", "may-not-delete", "over-quota"] as const;
+export const NACK_CODES = ["no-such-post", "post-deleted", "nothing-to-delete", "may-not-delete", "only-the-owner", "over-quota"] as const;
 export type NackCode = (typeof NACK_CODES)[number];
 
 export function isNackCode(value: string): value is NackCode {

@@ -22,8 +22,8 @@ export interface PhotoHost {
   link(peer: string): PhotoLink | undefined;
   /** Where a photo can come from, by the posts that carry it; null if no post I hold does. */
   source(hash: string): PhotoSource | null;
-  /** May ``peer`` have a photo of this origin from me (policy.mayServePhoto)? */
-  mayServe(origin: PhotoOrigin, peer: string): boolean;
+  /** May ``peer`` have a photo of this origin (and kind, if known) from me (policy.mayServePhoto)? */
+  mayServe(origin: PhotoOrigin, peer: string, kind?: "full" | "thumb"): boolean;
   /** May ``peer`` have one more photo request answered now (their budget)? */
   mayAsk(peer: string): boolean;
   /** The bytes of photos one friend's posts may keep on my wall. */

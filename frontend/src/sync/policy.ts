@@ -2,7 +2,7 @@
 // and which photo from me, how much a friend may ask of me, and how a wall's time is read.
 // Nothing here keeps state or talks to anyone; the parts that do ask these functions.
 import type { Body, CommentBody, DeleteBody, Kind, LikeBody, PostBody, WallEvent } from "./events";
-import { sameHandle } from "./handles";
+import { canon, sameHandle } from "./handles";
 import type { Refusal } from "./outcomes";
 import { mayDelete } from "./wall";
 
@@ -11,15 +11,21 @@ export const PER_FRIEND = {
   /** Posts, comments, likes and deletes a friend may add to my wall, a minute and a day. */
   deliveriesPerMinute: 20,
   deliveriesPerDay: 300,
-  /** The same sync request (wall and cursor) is answered once in this long. */
-  syncRepeatMs: 30_000,
-  /** Sync requests answered a minute, whatever their cursors. */
-  syncsPerMinute: 10,
+  /** Sync requests answered a minute (one a wall a friend holds, and then some). Whatever they ask,
+   * an event is sent at most once a link: a repeated request gets only what is new since. */
+  syncsPerMinute: 300,
   /** Photo requests answered a minute. */
   photoGetsPerMinute: 120,
   /** Bytes of the photos one friend's posts on my wall may keep in my browser. */
   photoBytes: 100 * 1024 * 1024,
+  /** Bytes of other friends' walls I serve one friend an hour (carrying costs me bandwidth). */
+  carriedWallBytesPerHour: 20 * 1024 * 1024,
+  /** Writes of one friend I keep to carry to the walls' owners. */
+  carriedWrites: 200,
 } as const;
+
+/** All the writes I carry for friends, together, by default; Settings may lower it. */
+export const CARRY_BUDGET_BYTES = 4 * 1024 * 1024;
 
 /** The largest photo a post may carry: a 2048 px image, even as PNG, stays below it. */
 export const FULL_PHOTO_BYTES = 16 * 1024 * 1024;
@@ -55,15 +61,40 @@ export function writeRefusal(log: WallReader, wall: string, author: string, kind
     }
     case "delete": {
       const victim = target((body as DeleteBody).target);
-      if (!victim || victim.kind === "delete") return { code: "nothing-to-delete" };
+      if (!victim || victim.kind === "delete" || victim.kind === "friends") return { code: "nothing-to-delete" };
       return mayDelete(author, victim, wall) ? null : { code: "may-not-delete" };
     }
+    case "friends":
+      // A friend list is its owner's word about their own wall, and no one else's.
+      return sameHandle(author, wall) ? null : { code: "only-the-owner" };
   }
 }
 
-/** Who may have wall ``wall`` from me: its owner's friends when I am its owner. */
-export function mayServeWall(wall: string, peer: string, me: string): boolean {
-  return sameHandle(wall, me) && !sameHandle(peer, me);
+/** A wall owner's signed friend list: their friends' canonical handles. */
+export type FriendList = ReadonlySet<string>;
+
+/**
+ * Who may have wall ``wall`` from me (``peer`` is a trusted friend of mine): anyone, when it is
+ * mine; its owner, who may want it back; and, as a carrier, those the owner's own signed friend
+ * list names. Nothing reaches anyone who could not already read it.
+ */
+export function mayServeWall(wall: string, peer: string, me: string, list?: FriendList): boolean {
+  if (sameHandle(peer, me)) return false;
+  if (sameHandle(wall, me) || sameHandle(wall, peer)) return true;
+  return list?.has(canon(peer)) ?? false;
+}
+
+/** May I hand ``peer`` my write for ``wall``, to carry to its owner? If the owner's list names them. */
+export function mayCarryTo(wall: string, peer: string, list?: FriendList): boolean {
+  return !sameHandle(wall, peer) && (list?.has(canon(peer)) ?? false);
+}
+
+/**
+ * Do I carry ``event`` for ``from``? Only their own writes, for a wall whose owner's list names
+ * them (they may write there) and whose owner I am friends with (I will meet them).
+ */
+export function mayCarryWrite(event: { wall: string; author: string }, from: string, me: string, list?: FriendList): boolean {
+  return sameHandle(event.author, from) && !sameHandle(event.wall, me) && (list?.has(canon(from)) ?? false);
 }
 
 /** Whose copy of wall ``wall`` I accept from ``peer``: only the owner's own. */
@@ -76,12 +107,21 @@ export type PhotoOrigin = { mine: true } | { mine: false; wall: string };
 
 /**
  * May ``peer`` (a friend) have this photo from me? My own photos, yes. A photo I fetched for a
- * post only to someone who may see that post's wall: my wall, or theirs. A friend who learns the
- * hash of a photo on another friend's wall and posts it on mine gets nothing from me.
+ * post only to someone who may see that post's wall: my wall, theirs, or (as a carrier) a wall
+ * whose owner's list names them; carried, only thumbnails, unless I chose to carry full images.
+ * A friend who learns the hash of a photo on another friend's wall and posts it on mine gets
+ * nothing from me.
  */
-export function mayServePhoto(origin: PhotoOrigin, peer: string, me: string): boolean {
+export function mayServePhoto(
+  origin: PhotoOrigin,
+  peer: string,
+  me: string,
+  carried?: { list?: FriendList; kind?: "full" | "thumb"; fullImages: boolean },
+): boolean {
   if (origin.mine) return true;
-  return sameHandle(origin.wall, me) || sameHandle(origin.wall, peer);
+  if (sameHandle(origin.wall, me) || sameHandle(origin.wall, peer)) return true;
+  if (!carried?.list?.has(canon(peer))) return false;
+  return carried.kind === "thumb" || carried.fullImages;
 }
 
 export interface PhotoSource {
@@ -105,13 +145,18 @@ export function photoSource(
   posts: Iterable<WallEvent>,
   me: string,
   isFriend: (handle: string) => boolean,
+  /** The friend who carried a post to me: they hold its thumbnails too. */
+  carrier: (postId: string) => string | undefined = () => undefined,
 ): PhotoSource | null {
   let best: PhotoSource | null = null;
   for (const post of posts) {
     if (post.kind !== "post") continue;
     const photo = (post.body as PostBody).photos?.find((p) => p.full === hash || p.thumb === hash);
     if (!photo) continue;
-    const sources = [post.wall, post.author].filter((who, i, all) => !sameHandle(who, me) && isFriend(who) && all.findIndex((o) => sameHandle(o, who)) === i);
+    const via = carrier(post.id);
+    const sources = [post.wall, post.author, ...(via ? [via] : [])].filter(
+      (who, i, all) => !sameHandle(who, me) && isFriend(who) && all.findIndex((o) => sameHandle(o, who)) === i,
+    );
     const onMine = sameHandle(post.wall, me);
     const kind = photo.thumb === hash ? "thumb" : "full";
     const candidate: PhotoSource = {

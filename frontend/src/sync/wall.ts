@@ -6,11 +6,14 @@ import { canon, sameHandle } from "./handles";
 export interface CommentView {
   event: WallEvent & { body: CommentBody };
   pending: boolean;
+  /** The friend who carried it to me, while the wall's owner has not confirmed it. */
+  via?: string;
 }
 
 export interface PostView {
   event: WallEvent & { body: PostBody };
   pending: boolean;
+  via?: string;
   comments: CommentView[];
   likes: string[];
 }
@@ -33,7 +36,12 @@ export function mayDelete(author: string, target: WallEvent, wall: string): bool
   return sameHandle(author, target.author) || sameHandle(author, wall);
 }
 
-export function buildWall(wall: string, events: Iterable<WallEvent>, pending: ReadonlySet<string>): PostView[] {
+export function buildWall(
+  wall: string,
+  events: Iterable<WallEvent>,
+  pending: ReadonlySet<string>,
+  via: (id: string) => string | undefined = () => undefined,
+): PostView[] {
   const sorted = [...events].filter((e) => sameHandle(e.wall, wall)).sort(order(pending));
   const byId = new Map(sorted.map((e) => [e.id, e]));
   const deleted = new Set<string>();
@@ -49,14 +57,14 @@ export function buildWall(wall: string, events: Iterable<WallEvent>, pending: Re
   for (const e of sorted) {
     if (deleted.has(e.id)) continue;
     if (e.kind === "post") {
-      posts.set(e.id, { event: e as PostView["event"], pending: pending.has(e.id), comments: [], likes: [] });
+      posts.set(e.id, { event: e as PostView["event"], pending: pending.has(e.id), via: via(e.id), comments: [], likes: [] });
     }
   }
   for (const e of sorted) {
     if (deleted.has(e.id)) continue;
     if (e.kind === "comment") {
       const post = posts.get((e.body as CommentBody).post);
-      if (post) post.comments.push({ event: e as CommentView["event"], pending: pending.has(e.id) });
+      if (post) post.comments.push({ event: e as CommentView["event"], pending: pending.has(e.id), via: via(e.id) });
     } else if (e.kind === "like") {
       const { target, on } = e.body as LikeBody;
       if (!posts.has(target)) continue;

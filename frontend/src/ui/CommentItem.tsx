@@ -3,7 +3,7 @@ import type { Engine } from "../sync/engine";
 import type { CommentView } from "../sync/wall";
 import { ConfirmButton } from "./ConfirmButton";
 import { Avatar, Handle, NamedBy } from "./Handle";
-import { Delivery } from "./Delivery";
+import { Delivery, Via } from "./Delivery";
 import { RelativeTime } from "./RelativeTime";
 
 export function CommentItem({ engine, wall, comment }: { engine: Engine; wall: string; comment: CommentView }) {
@@ -23,6 +23,7 @@ export function CommentItem({ engine, wall, comment }: { engine: Engine; wall: s
         <div class="meta">
           <RelativeTime ts={event.ts} />
           <Delivery pending={pending} wall={wall} author={event.author} me={me} />
+          <Via via={comment.via} wall={wall} />
           {canRemove && (
             <ConfirmButton
               label="Remove"

@@ -1,4 +1,5 @@
-// Whether something I wrote on a friend's wall has reached it: "pending", then "✓ delivered".
+// Whether something I wrote on a friend's wall has reached it: "pending", then "✓ delivered";
+// and whether what I see came from its wall's owner or was carried by a friend ("via @carol").
 import { Icon } from "./icons";
 
 export function Delivery({ pending, wall, author, me }: { pending: boolean; wall: string; author: string; me: string }) {
@@ -19,4 +20,14 @@ export function Delivery({ pending, wall, author, me }: { pending: boolean; wall
     );
   }
   return null;
+}
+
+/** A post or comment a friend carried to me: "via @carol", until the wall's owner confirms it. */
+export function Via({ via, wall }: { via?: string; wall: string }) {
+  if (!via) return null;
+  return (
+    <span class="via" title={`@${via} brought this from @${wall}'s wall; it will be confirmed when you next meet @${wall}.`}>
+      via @{via}
+    </span>
+  );
 }

@@ -5,7 +5,7 @@ import type { PostView } from "../sync/wall";
 import { CommentForm } from "./CommentForm";
 import { CommentItem } from "./CommentItem";
 import { ConfirmButton } from "./ConfirmButton";
-import { Delivery } from "./Delivery";
+import { Delivery, Via } from "./Delivery";
 import { Avatar, Handle, NamedBy } from "./Handle";
 import { LikeButton } from "./LikeButton";
 import { Lightbox } from "./Lightbox";
@@ -49,6 +49,7 @@ export function PostCard({ engine, photos, post, showWall = false }: Props) {
           <span class="meta">
             <RelativeTime ts={event.ts} />
             <Delivery pending={pending} wall={wall} author={event.author} me={me} />
+            <Via via={post.via} wall={wall} />
           </span>
         </div>
         {canDelete && (

@@ -6,7 +6,7 @@ import { useSafetyNumber } from "./safety";
 import { Uploads } from "./Uploads";
 import { useCommand } from "./useCommand";
 import type { Photos } from "./usePhoto";
-import { freedWords, outboxSentence, storageWords } from "./words";
+import { carryingWords, freedWords, outboxSentence, plural, sizeWords, storageWords } from "./words";
 import { CommandError } from "./CommandError";
 import { useDesktopNoticesSetting } from "./useDesktopNotices";
 
@@ -60,6 +60,8 @@ export function Settings({ engine, photos, storage, persisted, backup }: Props) 
       </div>
 
       <DesktopNoticesCard />
+
+      <CarryingCard engine={engine} />
 
       <div class="card-block settings-card">
         <h2>Keys and safety numbers</h2>
@@ -128,6 +130,51 @@ function DesktopNoticesCard() {
           </p>
         </>
       )}
+    </div>
+  );
+}
+
+/** What I carry for friends who are never online with the walls' owners, and how much I let it take. */
+function CarryingCard({ engine }: { engine: Engine }) {
+  const use = engine.carrying();
+  const command = useCommand();
+  const people = Object.entries(use.byFriend).sort(([a], [b]) => a.localeCompare(b));
+  const choices = [0, 1, 2, 4, 8].map((mb) => mb * 1024 * 1024);
+  if (!choices.includes(use.budget)) choices.push(use.budget);
+  return (
+    <div class="card-block settings-card">
+      <h2>Carrying for friends</h2>
+      <p class="help">
+        When two of your friends are never online at the same time, your browser carries what they write for each other, and
+        their walls, to the one you meet next. Only what they may both see, checked by their own signatures.
+      </p>
+      <p>{carryingWords(use.count, use.bytes)}</p>
+      {people.length > 0 && (
+        <ul class="carried-list">
+          {people.map(([who, n]) => (
+            <li key={who}>
+              @{who}: {plural(n.count, "item")}, {sizeWords(n.bytes)}
+            </li>
+          ))}
+        </ul>
+      )}
+      <label class="field-inline">
+        Space for what you carry{" "}
+        <select
+          value={String(use.budget)}
+          disabled={command.busy}
+          onChange={(e) => void command.run(() => engine.setCarryBudget(Number(e.currentTarget.value)))}
+        >
+          {choices
+            .sort((a, b) => a - b)
+            .map((bytes) => (
+              <option key={bytes} value={String(bytes)}>
+                {bytes === 0 ? "None: carry nothing" : sizeWords(bytes)}
+              </option>
+            ))}
+        </select>
+      </label>
+      <CommandError error={command.error} class="said error" />
     </div>
   );
 }

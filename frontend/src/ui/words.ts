@@ -29,6 +29,8 @@ export function outcomeWords(outcome: Outcome): string {
       return "There is nothing to delete.";
     case "may-not-delete":
       return "Only its author or the wall's owner may delete this.";
+    case "only-the-owner":
+      return "Only the wall's owner may do that.";
     case "request-sent":
       return `Friend request for @${outcome.handle} sent. It arrives when they are online.`;
     case "now-friends":
@@ -181,4 +183,10 @@ export function storageWords(use: { mine: number; cached: number; byFriend?: Rec
 export function freedWords(bytes: number): string {
   if (bytes <= 0) return "There was nothing to free: no friends' photos are kept here.";
   return `Freed ${sizeWords(bytes)}. Friends' photos will be fetched again when you look at them.`;
+}
+
+/** Settings: what this browser carries for friends. */
+export function carryingWords(count: number, bytes: number): string {
+  if (count === 0) return "You carry nothing for your friends right now.";
+  return `You carry ${plural(count, "post, comment or like", "posts, comments and likes")} (${sizeWords(bytes)}) for friends to deliver.`;
 }

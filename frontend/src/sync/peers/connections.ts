@@ -68,7 +68,16 @@ export class Connections {
       unavailable: (handle) => this.onUnavailable(handle),
       broker: (online) => this.onBroker(online),
     });
-    this.keepalive = setInterval(() => {
+  }
+
+  /** Pings quiet links while there are any (a page with no links keeps no timer). */
+  private keepAlive(): void {
+    if (this.sessions.size === 0) {
+      clearInterval(this.keepalive);
+      this.keepalive = undefined;
+      return;
+    }
+    this.keepalive ??= setInterval(() => {
       const quiet = this.options.now() - KEEPALIVE_MS;
       for (const session of this.sessions.values()) if (session.lastHeard < quiet) session.probe();
     }, KEEPALIVE_MS);
@@ -77,6 +86,7 @@ export class Connections {
   /** Closes every session and clears every timer. */
   stop(): void {
     clearInterval(this.keepalive);
+    this.keepalive = undefined;
     for (const entry of this.retries.values()) clearTimeout(entry.timer);
     this.retries.clear();
     for (const timer of this.graces.values()) clearTimeout(timer);
@@ -220,12 +230,14 @@ export class Connections {
     });
     this.sessions.set(key, session);
     session.start();
+    this.keepAlive();
   }
 
   private onClosed(session: Session, reason: CloseReason): void {
     const key = canon(session.peer);
     if (this.sessions.get(key) !== session) return;
     this.sessions.delete(key);
+    this.keepAlive();
     this.options.on.gone(session);
     this.options.on.changed();
     if (RETRY_AFTER.has(reason)) this.scheduleRetry(session.peer);

@@ -62,8 +62,8 @@ export class Session {
   /** Proven, and a friend whose pinned key it proved: walls may sync. */
   trusted = false;
   lastHeard: number;
-  /** Checked events of a catch-up not yet stored (protocol/wallSync.ts). */
-  catchUp: { events: WallEvent[]; delivered: string[] } = { events: [], delivered: [] };
+  /** Checked events of a catch-up not yet stored, by wall (protocol/wallSync.ts). */
+  readonly catchUp = new Map<string, { events: WallEvent[]; delivered: string[]; confirmed: string[] }>();
   private readonly inbox = new Serial();
   private proofTimer?: ReturnType<typeof setTimeout>;
   private probing?: ReturnType<typeof setTimeout>;

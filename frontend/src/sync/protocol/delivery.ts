@@ -5,13 +5,25 @@
 import type { Identity } from "../../crypto/identity";
 import type { OutboxRecord } from "../../store/db";
 import type { Diagnostics } from "../diagnostics";
-import { type Body, createEvent, type Kind, type SignedEvent, stripSeq, verifyEvent, type WallEvent } from "../events";
+import {
+  type Body,
+  createEvent,
+  LIMITS,
+  type Kind,
+  ordered,
+  type SignedEvent,
+  stripSeq,
+  verifyEvent,
+  verifyOrder,
+  type WallEvent,
+} from "../events";
 import { sameHandle } from "../handles";
 import { isNackCode, isTemporary, Refused, type Words } from "../outcomes";
 import type { Session } from "../peers/session";
-import { writeRefusal } from "../policy";
+import { mayCarryTo, mayCarryWrite, writeRefusal } from "../policy";
 import { Serial } from "../serial";
 import type { Budgets } from "../state/budgets";
+import type { Carried } from "../state/carried";
 import type { EventLog } from "../state/eventLog";
 import type { FriendBook } from "../state/friendBook";
 import type { Outbox } from "../state/outbox";
@@ -23,11 +35,16 @@ export interface DeliveryOptions {
   outbox: Outbox;
   book: FriendBook;
   budgets: Budgets;
+  carried: Carried;
+  /** Store and forward: hand writes to friends who meet the owner, and carry theirs. */
+  carry: boolean;
   now: () => number;
   diagnostics: Diagnostics;
   words: Words;
   /** The trusted session to a friend, if any: a write for their wall goes out at once. */
   trusted(handle: string): Session | undefined;
+  /** Every trusted session: friends who may carry a write while its wall's owner is away. */
+  trustedSessions(): Session[];
   /** An event took its place on my wall (mine, or a friend's delivered one). */
   appended(event: WallEvent): void;
   /** My outbox or my view of a friend's wall changed. */
@@ -56,52 +73,142 @@ export class Delivery {
     await log.store([event], { outboxAdd: [item] });
     outbox.added([item]);
     this.options.changed();
-    this.options.trusted(wall)?.send({ t: "deliver", event });
+    const owner = this.options.trusted(wall);
+    if (owner) owner.send({ t: "deliver", event });
+    // The owner is away: friends here whom the owner's list names carry it meanwhile.
+    else if (this.options.carry)
+      for (const session of this.options.trustedSessions())
+        if (mayCarryTo(event.wall, session.peer, log.friendList(event.wall))) session.send({ t: "carry", event });
     return event;
   }
 
-  /** A friend's session became trusted: offer them what waits for their wall. */
+  /**
+   * A friend's session became trusted: offer them what waits for their wall (mine, and what I
+   * carry for others), and hand them my writes for walls whose owners they will meet.
+   */
   flush(session: Session): void {
-    for (const item of this.options.outbox.for(session.peer)) {
-      const event = this.options.log.event(item.id);
+    const { outbox, log, carried } = this.options;
+    for (const item of outbox.for(session.peer)) {
+      const event = log.event(item.id);
       if (event) session.send({ t: "deliver", event: stripSeq(event) });
+    }
+    for (const event of carried.for(session.peer)) session.send({ t: "deliver", event });
+    if (!this.options.carry) return;
+    for (const item of outbox.pending()) {
+      const event = log.event(item.id);
+      if (event && mayCarryTo(item.to, session.peer, log.friendList(item.to))) session.send({ t: "carry", event: stripSeq(event) });
     }
   }
 
-  /** A friend's post, comment, like or delete for my wall. */
+  /** A wall's owner went away: what still waits for them goes to the friends here who may carry it. */
+  ownerGone(owner: string): void {
+    const { outbox, log } = this.options;
+    const items = outbox.for(owner);
+    if (!items.length || !this.options.carry) return;
+    for (const session of this.options.trustedSessions()) {
+      if (sameHandle(session.peer, owner) || !mayCarryTo(owner, session.peer, log.friendList(owner))) continue;
+      for (const item of items) {
+        const event = log.event(item.id);
+        if (event) session.send({ t: "carry", event: stripSeq(event) });
+      }
+    }
+  }
+
+  /** A friend hands me their write for a wall whose owner I will meet: I carry it. */
+  async onCarry(session: Session, event: SignedEvent): Promise<void> {
+    const { me, log, book, carried, diagnostics, now } = this.options;
+    const peer = session.peer;
+    if (sameHandle(event.wall, me)) return this.onDeliver(session, event); // it is for me: that is a delivery
+    if (!this.options.carry) return;
+    if (!mayCarryWrite(event, peer, me, log.friendList(event.wall)) || !book.isFriend(event.wall))
+      return diagnostics.drop(peer, "not-owner", `asked me to carry ${event.id} to @${event.wall}, which I may not`);
+    if (log.ordered(event.id)) return; // already on the owner's wall as I hold it
+    const key = book.keyOf(peer);
+    if (!key || !(await verifyEvent(event, key))) return diagnostics.drop(peer, "bad-signature", `carried ${event.id}: signature does not verify`);
+    if (!(await carried.add(event, peer, now()))) return;
+    this.options.trusted(event.wall)?.send({ t: "deliver", event });
+  }
+
+  /** Writes I carry that reached their wall (I hold them in their places): mine no longer. */
+  landed(events: WallEvent[]): Promise<void> {
+    return this.options.carried.done(events.filter((e) => this.options.carried.has(e.id)).map((e) => e.id));
+  }
+
+  /**
+   * Writes my friend list on my wall, when it differs from the last one: carriers serve my wall
+   * to those it names, and hand my friends' writes for my wall to those it names.
+   */
+  async publishFriends(friends: string[]): Promise<void> {
+    const { me, identity, log, now } = this.options;
+    const sorted = [...friends].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())).slice(0, LIMITS.friends);
+    const current = log.friendList(me);
+    const same = current !== undefined && current.size === sorted.length && sorted.every((h) => current.has(h.toLowerCase()));
+    if (same || (current === undefined && sorted.length === 0)) return;
+    await this.appendToMyWall(await createEvent(identity, me, me, "friends", { friends: sorted }, now()));
+  }
+
+  /** Gives every event of my wall that has no signed place its signature (walls written before). */
+  async signMyOrder(): Promise<void> {
+    const { me, identity, log } = this.options;
+    const unsigned = [...log.wallEvents(me)].filter((e) => e.seq !== undefined && !e.osig);
+    for (let i = 0; i < unsigned.length; i += 500) {
+      const batch = await Promise.all(unsigned.slice(i, i + 500).map((e) => ordered(identity, e, e.seq!)));
+      await log.store(batch);
+    }
+  }
+
+  /**
+   * A friend's post, comment, like or delete for my wall: their own, or another friend's that
+   * they carried to me. Either way it is its author's, checked with the author's pinned key and
+   * counted against the author's budget.
+   */
   async onDeliver(session: Session, event: SignedEvent): Promise<void> {
     const { me, log, book, budgets, diagnostics } = this.options;
     const peer = session.peer;
+    const author = event.author;
     if (!sameHandle(event.wall, me)) return diagnostics.drop(peer, "wrong-wall", `delivered an event for @${event.wall}'s wall to me`);
-    if (!sameHandle(event.author, peer)) return diagnostics.drop(peer, "impostor", `delivered an event claiming @${event.author} wrote it`);
-    const key = book.keyOf(peer);
-    if (!key || !(await verifyEvent(event, key))) return diagnostics.drop(peer, "bad-signature", `delivery ${event.id}: signature does not verify`);
+    const key = book.keyOf(author);
+    const carried = !sameHandle(author, peer);
+    if (!key || !(await verifyEvent(event, key))) {
+      // Carried or not, only the author's own signature makes it theirs.
+      const what = carried ? `delivered an event claiming @${author} wrote it` : `delivery ${event.id}`;
+      return diagnostics.drop(peer, carried ? "impostor" : "bad-signature", `${what}: signature does not verify`);
+    }
     const known = log.event(event.id);
     if (known) {
-      if (known.seq !== undefined && sameHandle(known.author, peer)) session.send({ t: "ack", id: event.id, seq: known.seq });
+      if (known.seq !== undefined) session.send({ t: "ack", id: event.id, seq: known.seq, osig: known.osig });
       return;
     }
-    const refusal = writeRefusal(log, me, peer, event.kind, event.body);
+    const refusal = writeRefusal(log, me, author, event.kind, event.body);
     if (refusal) {
       session.send({ t: "nack", id: event.id, reason: refusal.code });
       return;
     }
-    if (!budgets.delivery(peer)) {
-      // Not now: the item stays in their outbox and comes again on a later connection.
-      diagnostics.drop(peer, "over-quota", `delivery ${event.id}: more than a friend may add to my wall for now`);
+    if (!budgets.delivery(author)) {
+      // Not now: the item stays in their outbox (or the carrier's) and comes again later.
+      diagnostics.drop(peer, "over-quota", `delivery ${event.id}: more than @${author} may add to my wall for now`);
       session.send({ t: "nack", id: event.id, reason: "over-quota" });
       return;
     }
     const stored = await this.appendToMyWall(event);
-    session.send({ t: "ack", id: event.id, seq: stored.seq! });
+    session.send({ t: "ack", id: event.id, seq: stored.seq!, osig: stored.osig });
   }
 
-  async onAck(session: Session, id: string, seq: number): Promise<void> {
-    const { log, outbox } = this.options;
+  async onAck(session: Session, id: string, seq: number, osig?: string): Promise<void> {
+    const { log, outbox, carried, book } = this.options;
+    if (carried.has(id) && this.options.trusted(session.peer) === session) {
+      // The owner took a write I carried: it is theirs now.
+      await carried.done([id]);
+      return;
+    }
     const item = outbox.get(id);
     const event = log.event(id);
     if (!item || !sameHandle(item.to, session.peer) || !event) return;
-    await log.store([{ ...event, seq }], { outboxRemove: [id] });
+    const placed: WallEvent = { ...stripSeq(event), seq };
+    // The owner's signature on its place lets me (and whoever I give it to) prove it later.
+    const ownerKey = book.keyOf(session.peer);
+    if (osig && ownerKey && (await verifyOrder({ ...placed, osig }, ownerKey))) placed.osig = osig;
+    await log.store([placed], { outboxRemove: [id] });
     outbox.removed([id]);
     this.options.changed();
   }
@@ -123,7 +230,7 @@ export class Delivery {
     return this.writes.run(async () => {
       const existing = log.event(event.id);
       if (existing?.seq !== undefined) return existing;
-      const stored: WallEvent = { ...event, seq: log.cursor(me) + 1 };
+      const stored = await ordered(this.options.identity, event, log.cursor(me) + 1);
       await log.store([stored]);
       this.options.appended(stored);
       return stored;

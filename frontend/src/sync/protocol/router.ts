@@ -35,7 +35,11 @@ export async function route(session: Session, frame: Frame, h: Handlers): Promis
     case "deliver":
       return h.delivery.onDeliver(session, frame.event);
     case "ack":
-      return h.delivery.onAck(session, frame.id, frame.seq);
+      return h.delivery.onAck(session, frame.id, frame.seq, frame.osig);
+    case "have":
+      return h.wallSync.onHave(session, frame.walls);
+    case "carry":
+      return h.delivery.onCarry(session, frame.event);
     case "nack":
       return h.delivery.onNack(session, frame.id, frame.reason);
     case "blob-get":

@@ -1,10 +1,16 @@
 // Walls between friends: I serve my wall to a friend who asks ("everything since seq x", in
 // batches), catch up a friend's wall from its owner, check every event's signature before it is
 // stored, and stream new events of my wall to every trusted friend as they happen.
+//
+// Store and forward: I also serve a friend the walls I hold whose owners' signed friend lists
+// name them (I tell them which, with ``have``), and take a friend's wall from another friend who
+// carries it, if every event's place is signed by the wall's owner (``osig``) and every author's
+// key is pinned by me or named in the owner's list. Carried events say "via" their carrier until
+// the owner serves them to me too.
 import type { Diagnostics } from "../diagnostics";
-import { verifyEvent, type WallEvent } from "../events";
-import { batchEvents, type Frame, MAX_FRAME_BYTES } from "../frames";
-import { sameHandle } from "../handles";
+import { verifyEvent, verifyOrder, type WallEvent } from "../events";
+import { batchEvents, type Frame, MAX_FRAME_BYTES, MAX_HAVE } from "../frames";
+import { canon, sameHandle } from "../handles";
 import type { Connections } from "../peers/connections";
 import type { Session } from "../peers/session";
 import { mayAcceptWall, mayServeWall, mayShowVouchedAuthor } from "../policy";
@@ -25,8 +31,12 @@ export interface WallSyncOptions {
   budgets: Budgets;
   connections: Connections;
   diagnostics: Diagnostics;
-  /** Events of a friend's wall were stored (``delivered``: my outbox items among them). */
-  stored(events: WallEvent[], delivered: string[]): void;
+  /** Store and forward: serve and take walls carried by friends (off: owners serve their walls only). */
+  carry: boolean;
+  /** Events of a friend's wall were stored (``delivered``: my outbox items among them); ``via``: carried. */
+  stored(events: WallEvent[], delivered: string[], via?: string): void;
+  /** The owner served events I held from a carrier: their "via" marks went. */
+  confirmed(): void;
 }
 
 function frameSize(frame: Frame): number {
@@ -36,9 +46,39 @@ function frameSize(frame: Frame): number {
 export class WallSync {
   constructor(private readonly options: WallSyncOptions) {}
 
-  /** A friend's session became trusted: ask for their wall from where I am. */
+  /** A friend's session became trusted: ask for their wall, and say which walls I carry for them. */
   start(session: Session): void {
-    session.send({ t: "sync", wall: session.peer, since: this.options.log.cursor(session.peer) });
+    const { me, log } = this.options;
+    const peer = session.peer;
+    // From the first place I hold only by a carrier's word: the owner confirms it.
+    session.send({ t: "sync", wall: peer, since: log.confirmFrom(peer) });
+    if (!this.options.carry) return;
+    const walls: Record<string, number> = {};
+    let count = 0;
+    for (const [wall, cursor] of log.walls()) {
+      if (count >= MAX_HAVE) break;
+      if (cursor === 0 || sameHandle(wall, me) || sameHandle(wall, peer)) continue;
+      if (!mayServeWall(wall, peer, me, log.friendList(wall))) continue;
+      walls[wall] = cursor;
+      count++;
+    }
+    if (count) session.send({ t: "have", walls });
+  }
+
+  /**
+   * A wall I carry ran further (its owner or a carrier brought more): friends here who may have it
+   * hear so at once (``have``), and ask for what they lack, so a wall spreads while people are
+   * online together, not only when they next connect.
+   */
+  advertise(wall: string, source?: string): void {
+    const { me, log, connections } = this.options;
+    if (!this.options.carry || sameHandle(wall, me)) return;
+    const cursor = log.cursor(wall);
+    if (!cursor) return;
+    for (const session of connections.trustedSessions()) {
+      if (sameHandle(session.peer, wall) || (source && sameHandle(session.peer, source))) continue;
+      if (mayServeWall(wall, session.peer, me, log.friendList(wall))) session.send({ t: "have", walls: { [canon(wall)]: cursor } });
+    }
   }
 
   /** Sends a new event of my wall to every trusted friend. */
@@ -47,22 +87,39 @@ export class WallSync {
     for (const session of this.options.connections.trustedSessions()) session.send({ t: "event", event, keys });
   }
 
-  /** A friend asks for my wall since a sequence number: I stream it in batches. */
+  /** A friend carries walls of my friends: I ask for those that run further than mine. */
+  onHave(session: Session, walls: Record<string, number>): void {
+    const { me, log, book, connections } = this.options;
+    if (!this.options.carry) return;
+    for (const [wall, theirs] of Object.entries(walls)) {
+      // Only walls whose owner's key I pinned (I check every place against it), and not when
+      // the owner is here to serve them.
+      if (sameHandle(wall, me) || !book.isFriend(wall) || connections.isConnected(wall)) continue;
+      if (theirs > log.cursor(wall)) session.send({ t: "sync", wall, since: log.cursor(wall) });
+    }
+  }
+
+  /** A friend asks for a wall since a sequence number: mine, or one I carry for them. */
   onSync(session: Session, wall: string, since: number): void {
     const { me, log, budgets, diagnostics } = this.options;
     const peer = session.peer;
-    if (!mayServeWall(wall, peer, me)) return diagnostics.drop(peer, "not-owner", `asked for @${wall}'s wall, which only its owner serves`);
-    const verdict = budgets.sync(peer, session.nonce, wall, since);
+    if (!mayServeWall(wall, peer, me, this.options.carry ? log.friendList(wall) : undefined))
+      return diagnostics.drop(peer, "not-owner", `asked for @${wall}'s wall, which only its owner serves to whom it chooses`);
+    const { verdict, from } = budgets.sync(peer, session.nonce, wall, since, log.cursor(wall));
     if (verdict === "repeated") return diagnostics.drop(peer, "repeated-sync", `asked again for @${wall}'s wall since ${since}`);
     if (verdict === "over-quota") return diagnostics.drop(peer, "over-quota", "too many sync requests");
-    const events = log.since(me, since);
-    for (const frame of batchEvents(me, events, (a) => this.keyOf(a), log.cursor(me))) {
-      if (frameSize(frame) > MAX_FRAME_BYTES) continue; // cannot happen for checked events
+    const mine = sameHandle(wall, me);
+    // What I carry is served only with its owner's signature on each place: the receiver checks it.
+    const events = log.since(wall, from).filter((e) => mine || e.osig);
+    for (const frame of batchEvents(mine ? me : wall, events, (a) => this.keyOf(a), log.cursor(wall))) {
+      const size = frameSize(frame);
+      if (size > MAX_FRAME_BYTES) continue; // cannot happen for checked events
+      if (!mine && !budgets.carriedWall(peer, size)) return diagnostics.drop(peer, "over-quota", "carried walls: this hour's bytes are spent");
       session.send(frame);
     }
   }
 
-  /** Events of a friend's wall, from that friend (its owner), in sequence order. */
+  /** Events of a wall: from its owner, or carried by a friend of both. */
   async onEvents(
     session: Session,
     wall: string,
@@ -71,41 +128,95 @@ export class WallSync {
     upto: number | null,
     done: boolean,
   ): Promise<void> {
-    const { me, log, book, outbox, diagnostics } = this.options;
+    const { diagnostics, book } = this.options;
     const peer = session.peer;
-    if (!mayAcceptWall(wall, peer)) return diagnostics.drop(peer, "not-owner", `sent events of @${wall}'s wall, which only its owner serves`);
-    const before = log.cursor(wall);
-    // A catch-up's batches are stored together (fewer, larger transactions); a live event at once.
-    const { events: accepted, delivered } = session.catchUp;
+    const fromOwner = mayAcceptWall(wall, peer);
+    const ownerKey = fromOwner ? book.keyOf(peer) : book.keyOf(wall);
+    // A wall is taken from its owner, or carried with places its owner signed: to check them I
+    // need the owner's key, so a stranger's wall (or my own) comes from its owner only.
+    if (!ownerKey) return diagnostics.drop(peer, "not-owner", `sent events of @${wall}'s wall, which only its owner serves`);
+    const before = this.options.log.cursor(wall);
+    const verdicts = fromOwner ? await this.checkFromOwner(wall, events, keys, ownerKey) : await this.checkCarried(wall, events, ownerKey);
+    const batch = session.catchUp.get(canon(wall)) ?? { events: [], delivered: [], confirmed: [] };
+    session.catchUp.set(canon(wall), batch);
+    this.keep(peer, wall, events, verdicts, batch, fromOwner);
+    if (!done && batch.events.length < CATCH_UP_WRITE) return;
+    session.catchUp.delete(canon(wall));
+    const before_ = this.options.log.cursor(wall);
+    await this.store(batch, fromOwner ? undefined : peer);
+    if (this.options.log.cursor(wall) > before_) this.advertise(wall, peer);
+    // A live event beyond what I hold means I missed some: catch up from my cursor.
+    if (fromOwner && upto === null && events[0]?.seq !== undefined && events[0].seq > before + 1) {
+      session.send({ t: "sync", wall, since: this.options.log.cursor(wall) });
+    }
+  }
+
+  /** The owner's own batch: each author's key pinned by me or vouched for by the owner. */
+  private checkFromOwner(wall: string, events: WallEvent[], keys: Record<string, string>, ownerKey: string): Promise<boolean[]> {
+    const { me, book } = this.options;
     // Friends' keys are pinned; for the owner's other friends, the owner vouches.
     const keyFor = (author: string) => (sameHandle(author, me) || book.isFriend(author) ? this.keyOf(author) : keys[author]);
     // All of a batch's signatures are checked at once: WebCrypto answers each asynchronously.
-    const verdicts = await Promise.all(
-      events.map((event) => {
+    return Promise.all(
+      events.map(async (event) => {
         const key = sameHandle(event.wall, wall) ? keyFor(event.author) : undefined;
-        return key ? verifyEvent(event, key) : Promise.resolve(false);
+        if (!key || !(await verifyEvent(event, key))) return false;
+        // Its place, when signed, must be signed by the owner.
+        return event.osig === undefined || verifyOrder(event, ownerKey);
       }),
     );
+  }
+
+  /**
+   * A carrier's batch: every event's place, and the event word for word, signed by the owner
+   * (who checked its author's signature before placing it). Authors I know are checked again
+   * against the keys I pinned for them.
+   */
+  private checkCarried(wall: string, events: WallEvent[], ownerKey: string): Promise<boolean[]> {
+    const { me, book } = this.options;
+    return Promise.all(
+      events.map(async (event) => {
+        if (!sameHandle(event.wall, wall) || !(await verifyOrder(event, ownerKey))) return false;
+        const known = sameHandle(event.author, me) || book.isFriend(event.author) ? this.keyOf(event.author) : undefined;
+        return known === undefined || verifyEvent(event, known);
+      }),
+    );
+  }
+
+  private keep(
+    peer: string,
+    wall: string,
+    events: WallEvent[],
+    verdicts: boolean[],
+    batch: { events: WallEvent[]; delivered: string[]; confirmed: string[] },
+    fromOwner: boolean,
+  ): void {
+    const { log, book, outbox, diagnostics } = this.options;
     events.forEach((event, i) => {
       if (!sameHandle(event.wall, wall)) return diagnostics.drop(peer, "wrong-wall", `event ${event.id} belongs to @${event.wall}'s wall`);
       if (!mayShowVouchedAuthor(event.author, (h) => book.isBlocked(h)))
         return diagnostics.drop(peer, "blocked-author", `event ${event.id} is by @${event.author}, whom I blocked`);
-      if (!verdicts[i]) return diagnostics.drop(peer, "bad-signature", `event ${event.id} by @${event.author}: signature does not verify`);
-      if (log.ordered(event.id)) return;
-      accepted.push(event);
-      if (outbox.has(event.id)) delivered.push(event.id);
+      if (!verdicts[i]) {
+        const what = fromOwner ? "signature does not verify" : "signature or place does not verify";
+        return diagnostics.drop(peer, "bad-signature", `event ${event.id} by @${event.author}: ${what}`);
+      }
+      if (log.ordered(event.id)) {
+        if (fromOwner && log.via(event.id)) batch.confirmed.push(event.id);
+        return;
+      }
+      batch.events.push(event);
+      if (outbox.has(event.id)) batch.delivered.push(event.id);
     });
-    if (!done && accepted.length < CATCH_UP_WRITE) return;
-    session.catchUp = { events: [], delivered: [] };
-    if (accepted.length) {
-      await log.store(accepted, { outboxRemove: delivered });
-      outbox.removed(delivered);
-      this.options.stored(accepted, delivered);
+  }
+
+  private async store(batch: { events: WallEvent[]; delivered: string[]; confirmed: string[] }, via?: string): Promise<void> {
+    const { log, outbox } = this.options;
+    if (batch.events.length) {
+      await log.store(batch.events, { outboxRemove: batch.delivered }, via);
+      outbox.removed(batch.delivered);
+      this.options.stored(batch.events, batch.delivered, via);
     }
-    // A live event beyond what I hold means I missed some: catch up from my cursor.
-    if (upto === null && events[0]?.seq !== undefined && events[0].seq > before + 1) {
-      session.send({ t: "sync", wall, since: log.cursor(wall) });
-    }
+    if (batch.confirmed.length && (await log.confirm(batch.confirmed))) this.options.confirmed();
   }
 
   keysFor(events: WallEvent[]): Record<string, string> {

@@ -4,8 +4,8 @@ import { PER_FRIEND } from "../policy";
 
 const MINUTE = 60_000;
 const DAY = 24 * 3600_000;
-/** Remembered (peer, wall, cursor) answers; the oldest go first. */
-const MAX_SYNC_MEMORY = 1_000;
+/** Remembered (peer, link, wall) answers; the oldest go first. */
+const MAX_SYNC_MEMORY = 5_000;
 
 /** At most ``limit`` events in any ``ms`` long stretch of time. */
 export class Window {
@@ -30,11 +30,33 @@ export class Window {
 
 export type SyncVerdict = "answer" | "repeated" | "over-quota";
 
+/** At most ``limit`` bytes in any ``ms`` long stretch of time. */
+export class ByteWindow {
+  private spent: { at: number; bytes: number }[] = [];
+  private total = 0;
+
+  constructor(
+    readonly limit: number,
+    readonly ms: number,
+  ) {}
+
+  /** Spends ``bytes`` at ``now``; false (and not spent) when that would pass the limit. */
+  spend(now: number, bytes: number): boolean {
+    while (this.spent.length && this.spent[0]!.at <= now - this.ms) this.total -= this.spent.shift()!.bytes;
+    if (this.total + bytes > this.limit) return false;
+    this.spent.push({ at: now, bytes });
+    this.total += bytes;
+    return true;
+  }
+}
+
 export class Budgets {
   private readonly deliveries = new Map<string, { minute: Window; day: Window }>();
   private readonly syncs = new Map<string, Window>();
-  private readonly answered = new Map<string, number>();
+  /** How far each (friend, link, wall) has been served. */
+  private readonly served = new Map<string, number>();
   private readonly photoGets = new Map<string, Window>();
+  private readonly carriedWalls = new Map<string, ByteWindow>();
 
   constructor(private readonly now: () => number) {}
 
@@ -52,22 +74,30 @@ export class Budgets {
   }
 
   /**
-   * Is this sync request answered, a repeat of one answered on the same link a moment ago, or
-   * one too many? A new link (``link``: its session's nonce) may ask again: the answer on the
-   * old one may have been lost with it.
+   * How to answer a sync request: from where (``from``), or not at all. On one link (``link``:
+   * its session's nonce) an event is sent at most once, whatever is asked: a request for what was
+   * sent already gets only what is new since ("repeated" when that is nothing). A new link starts
+   * afresh: the answers on the old one may have been lost with it.
    */
-  sync(peer: string, link: string, wall: string, since: number): SyncVerdict {
-    const now = this.now();
-    const key = `${canon(peer)} ${link} ${canon(wall)} ${since}`;
-    const last = this.answered.get(key);
-    if (last !== undefined && now - last < PER_FRIEND.syncRepeatMs) return "repeated";
+  sync(peer: string, link: string, wall: string, since: number, cursor: number): { verdict: SyncVerdict; from: number } {
+    const key = `${canon(peer)} ${link} ${canon(wall)}`;
+    const sent = this.served.get(key) ?? 0;
+    const from = Math.max(since, sent);
+    if (from >= cursor && since < sent) return { verdict: "repeated", from };
     let window = this.syncs.get(canon(peer));
     if (!window) this.syncs.set(canon(peer), (window = new Window(PER_FRIEND.syncsPerMinute, MINUTE)));
-    if (!window.allow(now)) return "over-quota";
-    this.answered.delete(key);
-    this.answered.set(key, now);
-    if (this.answered.size > MAX_SYNC_MEMORY) this.answered.delete(this.answered.keys().next().value!);
-    return "answer";
+    if (!window.allow(this.now())) return { verdict: "over-quota", from };
+    this.served.delete(key);
+    this.served.set(key, Math.max(sent, cursor));
+    if (this.served.size > MAX_SYNC_MEMORY) this.served.delete(this.served.keys().next().value!);
+    return { verdict: "answer", from };
+  }
+
+  /** May I serve ``peer`` ``bytes`` more of other friends' walls this hour? */
+  carriedWall(peer: string, bytes: number): boolean {
+    let window = this.carriedWalls.get(canon(peer));
+    if (!window) this.carriedWalls.set(canon(peer), (window = new ByteWindow(PER_FRIEND.carriedWallBytesPerHour, 3600_000)));
+    return window.spend(this.now(), bytes);
   }
 
   /** May ``peer`` have one more photo request answered now? */

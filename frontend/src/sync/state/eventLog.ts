@@ -2,7 +2,7 @@
 // the store durably first, then remembered, so what the views show is always on disk.
 import type { StoredEvent } from "../../store/db";
 import type { Repository } from "../../store/repository";
-import { type PostBody, stripSeq, type WallEvent } from "../events";
+import { type FriendsBody, type PostBody, stripSeq, type WallEvent } from "../events";
 import { canon } from "../handles";
 import { orderTime, type WallReader } from "../policy";
 
@@ -18,6 +18,13 @@ export class EventLog implements WallReader {
   /** Bumped when a wall's events or pending marks change: its derived views are kept till then. */
   private readonly versions = new Map<string, number>();
   private readonly maxSeq = new Map<string, number>();
+  /** Each wall's places held, and how far from 1 they run without a gap (the wall's cursor). */
+  private readonly places = new Map<string, Set<number>>();
+  private readonly contiguous = new Map<string, number>();
+  /** Events a friend carried to me whose wall's owner has not confirmed them yet: who carried each. */
+  private readonly carriers = new Map<string, string>();
+  /** Each wall's latest signed friend list, as canonical handles. */
+  private readonly friendLists = new Map<string, { seq: number; friends: Set<string> }>();
   /** Each photo hash, and the posts that carry it. */
   private readonly photoPosts = new Map<string, Set<string>>();
   /** When I first held an event its author dated in the future (see policy.orderTime). */
@@ -30,8 +37,13 @@ export class EventLog implements WallReader {
 
   static async open(repo: Repository, now: () => number): Promise<EventLog> {
     const log = new EventLog(repo, now);
-    const [events, held] = await Promise.all([repo.events(), repo.meta<Record<string, number>>("firstHeld")]);
+    const [events, held, via] = await Promise.all([
+      repo.events(),
+      repo.meta<Record<string, number>>("firstHeld"),
+      repo.meta<Record<string, string>>("via"),
+    ]);
     for (const [id, at] of Object.entries(held ?? {})) log.firstHeld.set(id, at);
+    for (const [id, carrier] of Object.entries(via ?? {})) log.carriers.set(id, carrier);
     for (const e of events) log.remember(e as WallEvent);
     if (log.noteFuture(events as WallEvent[])) await log.saveFirstHeld();
     return log;
@@ -56,9 +68,38 @@ export class EventLog implements WallReader {
     return this.byId.values();
   }
 
-  /** The highest sequence number I hold of a wall: where a catch-up starts. */
+  /** How far a wall runs from its first place without a gap: where a catch-up starts. */
   cursor(wall: string): number {
+    return this.contiguous.get(canon(wall)) ?? 0;
+  }
+
+  /** The highest place I hold of a wall (beyond the cursor when a carrier left a gap). */
+  top(wall: string): number {
     return this.maxSeq.get(canon(wall)) ?? 0;
+  }
+
+  /** Who carried an event to me, while its wall's owner has not confirmed it. */
+  via(id: string): string | undefined {
+    return this.carriers.get(id);
+  }
+
+  /** The place from which the wall's owner should serve me again: the first carried event unconfirmed. */
+  confirmFrom(wall: string): number {
+    let lowest = this.cursor(wall);
+    for (const e of this.wallEvents(wall)) if (e.seq !== undefined && this.carriers.has(e.id)) lowest = Math.min(lowest, e.seq - 1);
+    return lowest;
+  }
+
+  /** A wall's owner's latest friend list (canonical handles); undefined before any. */
+  friendList(wall: string): ReadonlySet<string> | undefined {
+    return this.friendLists.get(canon(wall))?.friends;
+  }
+
+  /** The walls I hold events of, with their cursors. */
+  walls(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const key of this.byWall.keys()) out.set(key, this.cursor(key));
+    return out;
   }
 
   version(wall: string): number {
@@ -93,11 +134,33 @@ export class EventLog implements WallReader {
 
   // --- writing ------------------------------------------------------------------------
 
-  /** Stores events (and outbox rows) in one durable transaction, then remembers the events. */
-  async store(events: WallEvent[], outbox: OutboxChange = {}): Promise<void> {
+  /**
+   * Stores events (and outbox rows) in one durable transaction, then remembers the events.
+   * ``via``: the friend who carried them (their wall's owner has not confirmed them yet).
+   */
+  async store(events: WallEvent[], outbox: OutboxChange = {}, via?: string): Promise<void> {
     await this.repo.write({ events: events as StoredEvent[], ...outbox });
     for (const e of events) this.remember(e);
+    let carried = false;
+    if (via) {
+      for (const e of events) this.carriers.set(e.id, via);
+      carried = events.length > 0;
+    }
     if (this.noteFuture(events)) await this.saveFirstHeld();
+    if (carried) await this.saveVia();
+  }
+
+  /** The wall's owner served these events themselves: they lose their "via" mark. */
+  async confirm(ids: string[]): Promise<boolean> {
+    let any = false;
+    for (const id of ids) {
+      if (!this.carriers.delete(id)) continue;
+      any = true;
+      const e = this.byId.get(id);
+      if (e) this.touch(e.wall);
+    }
+    if (any) await this.saveVia();
+    return any;
   }
 
   /**
@@ -107,11 +170,16 @@ export class EventLog implements WallReader {
    */
   async unorder(wall: string): Promise<void> {
     const old = [...this.wallEvents(wall)].filter((e) => e.seq !== undefined).map(stripSeq);
+    const key = canon(wall);
+    // The places, the cursor and the friend list were the old numbering's: all start afresh.
+    this.maxSeq.delete(key);
+    this.places.delete(key);
+    this.contiguous.delete(key);
+    this.friendLists.delete(key);
     if (old.length) {
       await this.repo.write({ events: old as StoredEvent[] });
       for (const e of old) this.remember(e);
     }
-    this.maxSeq.delete(canon(wall));
   }
 
   /** Removes events from the store, then forgets them (and outbox rows with the same ids). */
@@ -136,7 +204,19 @@ export class EventLog implements WallReader {
         }
       }
     }
-    if (event.seq !== undefined && event.seq > (this.maxSeq.get(wallKey) ?? 0)) this.maxSeq.set(wallKey, event.seq);
+    if (event.seq !== undefined) {
+      if (event.seq > (this.maxSeq.get(wallKey) ?? 0)) this.maxSeq.set(wallKey, event.seq);
+      let held = this.places.get(wallKey);
+      if (!held) this.places.set(wallKey, (held = new Set()));
+      held.add(event.seq);
+      let run = this.contiguous.get(wallKey) ?? 0;
+      while (held.has(run + 1)) run++;
+      this.contiguous.set(wallKey, run);
+      if (event.kind === "friends" && event.seq > (this.friendLists.get(wallKey)?.seq ?? 0)) {
+        const friends = new Set((event.body as FriendsBody).friends.map(canon));
+        this.friendLists.set(wallKey, { seq: event.seq, friends });
+      }
+    }
   }
 
   private forget(id: string): void {
@@ -145,6 +225,7 @@ export class EventLog implements WallReader {
     this.byId.delete(id);
     this.byWall.get(canon(event.wall))?.delete(id);
     this.firstHeld.delete(id);
+    this.carriers.delete(id);
     this.touch(event.wall);
   }
 
@@ -159,6 +240,10 @@ export class EventLog implements WallReader {
       }
     }
     return noted;
+  }
+
+  private saveVia(): Promise<void> {
+    return this.repo.saveMeta("via", Object.fromEntries(this.carriers));
   }
 
   private saveFirstHeld(): Promise<void> {

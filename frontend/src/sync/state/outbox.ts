@@ -35,6 +35,11 @@ export class Outbox {
     return [...this.items.values()].filter((item) => sameHandle(item.to, owner)).sort((a, b) => a.createdAt - b.createdAt);
   }
 
+  /** Everything waiting, oldest first. */
+  pending(): OutboxRecord[] {
+    return [...this.items.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
   /** Remembers rows already written to the store. */
   added(items: OutboxRecord[]): void {
     for (const item of items) this.items.set(item.id, item);

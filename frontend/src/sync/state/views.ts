@@ -73,7 +73,7 @@ export class Views {
     const version = `${this.log.version(key)}:${this.outbox.size}`;
     const cached = this.wallCache.get(key);
     if (cached && cached.version === version) return cached.posts;
-    const posts = buildWall(handle, this.log.wallEvents(key), this.outbox.ids());
+    const posts = buildWall(handle, this.log.wallEvents(key), this.outbox.ids(), (id) => this.log.via(id));
     this.wallCache.set(key, { version, posts });
     return posts;
   }
