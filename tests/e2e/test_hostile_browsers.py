@@ -345,6 +345,10 @@ def test_a_friends_flood_of_posts_is_capped_and_alice_stays_responsive(
     posted = alice.page.get_by_role("listitem").filter(has_text=f"@{mallory.handle} posted on your wall")
     expect(posted).to_have_count(PER_MINUTE)
 
-    over = [line for line in dropped_lines(browser_log, mallory.handle) if f"more than @{mallory.handle} may add to my wall" in line]
+    over = [
+        line
+        for line in dropped_lines(browser_log, mallory.handle)
+        if f"more than @{mallory.handle} may add to my wall" in line
+    ]
     assert len(over) == FLOOD_SIZE - PER_MINUTE, len(over)
     assert browser_log.errors == [], "\n".join(browser_log.errors)
