@@ -7,7 +7,7 @@ FRONTEND := frontend
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install build collectstatic migrate check-tools lint typecheck test-python test-js test-e2e test-fast bench bench-photos bench-signaling clean
+.PHONY: run test install build collectstatic migrate check-tools lint typecheck test-python test-js test-e2e test-fast bench bench-photos bench-signaling bench-reach clean
 
 run: install build migrate
 	@echo "Peerwall is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
@@ -55,7 +55,7 @@ lint: install
 
 typecheck: install
 	$(VENV)/bin/mypy
-	cd $(FRONTEND) && npx tsc --noEmit
+	cd $(FRONTEND) && npx tsc --noEmit && npx tsc --noEmit -p ../bench/tsconfig.json
 
 test-js: install
 	cd $(FRONTEND) && npx vitest run
@@ -83,6 +83,15 @@ bench-photos: install build
 # local Redis). Never part of `make test`. Extra options: `make bench-signaling BENCH_ARGS="--quick"`.
 bench-signaling: install bench/signaling/node_modules/.installed
 	$(PY) bench/signaling_bench.py $(BENCH_ARGS)
+
+# A week of 1,000 people's walls on the real sync code over the simulated network, direct delivery
+# beside store and forward (bench/README.md). Never part of `make test`; about an hour. Smaller:
+# `make bench-reach BENCH_ARGS="--users 200 --days 3"`.
+bench-reach: install
+	$(FRONTEND)/node_modules/.bin/esbuild bench/reach/reach_sim.ts --bundle --platform=node --format=esm \
+		--log-level=warning --outfile=test-results/bench/reach_sim.mjs
+	node test-results/bench/reach_sim.mjs --out bench/results/reach-$$(date -u +%F).json \
+		--md bench/results/reach-latest.md $(BENCH_ARGS) >/dev/null
 
 bench/signaling/node_modules/.installed: bench/signaling/package.json bench/signaling/package-lock.json
 	cd bench/signaling && npm ci --no-audit --no-fund

@@ -131,6 +131,56 @@ describe("carrying writes", () => {
     expect(alice.engine.cursor("alice")).toBe(alice.engine["log"].top("alice"));
   }, 30000);
 
+  it("a write hops from carrier to carrier until one meets the owner, and no one else may hand on", async () => {
+    const { alice, bob, carol, net } = await triangle();
+    const dave = await makeUser(net, "dave");
+    const eve = await makeUser(net, "eve");
+    dave.transport.goOnline();
+    eve.transport.goOnline();
+    await befriend(alice, dave);
+    await befriend(bob, dave);
+    await befriend(carol, dave);
+    await befriend(alice, eve); // eve does not know bob: she cannot check his signature
+    await befriend(carol, eve);
+    await until(() => names(dave, "alice", "bob") && names(carol, "alice", "dave") && names(carol, "alice", "eve"), 8000, "alice's list");
+    alice.transport.goOffline();
+    dave.transport.goOffline();
+    await until(() => !bob.engine.friends().find((f) => f.handle === "alice")?.connected, 5000, "bob to see alice gone");
+    const mine = await bob.engine.post("alice", "over two carriers");
+    await until(() => carol.engine.carrying().count === 1, 5000, "carol to take it");
+    bob.transport.goOffline();
+    dave.transport.goOnline();
+    await until(() => dave.engine.carrying().count === 1, 8000, "carol to hand it on to dave");
+    expect(dave.engine.carrying().byFriend.bob?.count).toBe(1); // counted as bob's, whoever handed it on
+    expect(eve.engine.carrying().count).toBe(0);
+    carol.transport.goOffline();
+    alice.transport.goOnline();
+    await until(() => texts(alice, "alice").includes("over two carriers"), 8000, "alice to get it from dave");
+    expect(alice.engine.wall("alice").find((p) => p.event.id === mine.id)?.event.author).toBe("bob");
+    await until(() => dave.engine.carrying().count === 0, 5000, "dave to see it landed");
+  }, 40000);
+
+  it("a carrier cannot hand on a write its author did not sign", async () => {
+    const { alice, bob, carol, net } = await triangle();
+    const dave = await makeUser(net, "dave");
+    dave.transport.goOnline();
+    await befriend(alice, dave);
+    await befriend(bob, dave);
+    await befriend(carol, dave);
+    await until(() => names(dave, "alice", "carol") && names(dave, "alice", "bob"), 8000, "alice's list to reach dave");
+    alice.transport.goOffline();
+    bob.transport.goOffline();
+    // carol signs a post as if bob wrote it, and hands it to dave as bob's.
+    const forged = await createEvent(carol.engine["options"].identity, "bob", "alice", "post", { text: "bob never wrote this" });
+    linkOf(carol, "dave").send({ t: "carry", event: forged });
+    const real = await createEvent(carol.engine["options"].identity, "carol", "alice", "post", { text: "carol's own" });
+    linkOf(carol, "dave").send({ t: "carry", event: real });
+    await until(() => dave.engine.carrying().count === 1, 5000, "dave to take carol's own write");
+    await wait(300);
+    expect(dave.engine.carrying().byFriend.bob).toBeUndefined();
+    expect(dave.engine.carrying().byFriend.carol?.count).toBe(1);
+  }, 30000);
+
   it("what one friend asks me to carry is bounded", async () => {
     const { alice, bob, carol } = await triangle();
     alice.transport.goOffline();

@@ -90,11 +90,20 @@ export function mayCarryTo(wall: string, peer: string, list?: FriendList): boole
 }
 
 /**
- * Do I carry ``event`` for ``from``? Only their own writes, for a wall whose owner's list names
- * them (they may write there) and whose owner I am friends with (I will meet them).
+ * Do I carry ``event``, handed to me by ``from``, to its wall's owner? Only when the owner's list
+ * names its author (they may write there) and whoever hands it on (a friend of the owner, as I
+ * am), and I can check its author's signature myself (``authorIsMyFriend``): a carrier hands on
+ * what its author wrote, never what it made up. Nothing reaches anyone who could not read it.
  */
-export function mayCarryWrite(event: { wall: string; author: string }, from: string, me: string, list?: FriendList): boolean {
-  return sameHandle(event.author, from) && !sameHandle(event.wall, me) && (list?.has(canon(from)) ?? false);
+export function mayCarryWrite(
+  event: { wall: string; author: string },
+  from: string,
+  me: string,
+  list: FriendList | undefined,
+  authorIsMyFriend: boolean,
+): boolean {
+  if (sameHandle(event.wall, me) || sameHandle(event.author, me) || !list) return false;
+  return authorIsMyFriend && list.has(canon(event.author)) && list.has(canon(from));
 }
 
 /** Whose copy of wall ``wall`` I accept from ``peer``: only the owner's own. */

@@ -94,6 +94,10 @@ export class Delivery {
     }
     for (const event of carried.for(session.peer)) session.send({ t: "deliver", event });
     if (!this.options.carry) return;
+    // What I carry for owners I have not met goes on with a friend who may meet them first.
+    for (const event of carried.all())
+      if (!sameHandle(event.author, session.peer) && mayCarryTo(event.wall, session.peer, log.friendList(event.wall)))
+        session.send({ t: "carry", event });
     for (const item of outbox.pending()) {
       const event = log.event(item.id);
       if (event && mayCarryTo(item.to, session.peer, log.friendList(item.to))) session.send({ t: "carry", event: stripSeq(event) });
@@ -120,13 +124,23 @@ export class Delivery {
     const peer = session.peer;
     if (sameHandle(event.wall, me)) return this.onDeliver(session, event); // it is for me: that is a delivery
     if (!this.options.carry) return;
-    if (!mayCarryWrite(event, peer, me, log.friendList(event.wall)) || !book.isFriend(event.wall))
+    const list = log.friendList(event.wall);
+    if (!mayCarryWrite(event, peer, me, list, book.isFriend(event.author)) || !book.isFriend(event.wall))
       return diagnostics.drop(peer, "not-owner", `asked me to carry ${event.id} to @${event.wall}, which I may not`);
-    if (log.ordered(event.id)) return; // already on the owner's wall as I hold it
-    const key = book.keyOf(peer);
+    if (log.ordered(event.id) || carried.has(event.id)) return; // on the owner's wall as I hold it, or mine to carry already
+    const key = book.keyOf(event.author);
     if (!key || !(await verifyEvent(event, key))) return diagnostics.drop(peer, "bad-signature", `carried ${event.id}: signature does not verify`);
-    if (!(await carried.add(event, peer, now()))) return;
-    this.options.trusted(event.wall)?.send({ t: "deliver", event });
+    // Counted against its author, whoever handed it on: a flood costs its writer's share only.
+    if (!(await carried.add(event, event.author, now()))) return;
+    const owner = this.options.trusted(event.wall);
+    if (owner) {
+      owner.send({ t: "deliver", event });
+      return;
+    }
+    // The owner is away: friends here who will meet them may carry it on (once each: they keep it).
+    for (const session of this.options.trustedSessions())
+      if (!sameHandle(session.peer, peer) && !sameHandle(session.peer, event.author) && mayCarryTo(event.wall, session.peer, list))
+        session.send({ t: "carry", event });
   }
 
   /** Writes I carry that reached their wall (I hold them in their places): mine no longer. */

@@ -7,7 +7,7 @@ import { canon, sameHandle } from "../handles";
 
 export interface CarriedWrite {
   event: SignedEvent;
-  /** The friend who handed it to me (its author). */
+  /** Its author, whose share of what I carry it takes (whoever handed it to me). */
   from: string;
   at: number;
   bytes: number;
@@ -39,6 +39,11 @@ export class Carried {
 
   has(id: string): boolean {
     return this.items.has(id);
+  }
+
+  /** Every write I carry, oldest first. */
+  all(): SignedEvent[] {
+    return [...this.items.values()].map((i) => i.event);
   }
 
   /** The writes I carry for ``owner``'s wall, oldest first. */
