@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { createEvent, ordered, type WallEvent } from "../src/sync/events";
 import { PER_FRIEND } from "../src/sync/policy";
-import { befriend, makeUser, type SimLink, SimNetwork, type User, until } from "./sim";
+import { befriend, makeUser, photo, type SimLink, SimNetwork, type User, until } from "./sim";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -91,6 +91,38 @@ describe("carrying walls", () => {
     linkOf(dave, "carol").send({ t: "sync", wall: "alice", since: 0 });
     await until(() => carol.engine.dropped.some((d) => d.from === "dave" && d.code === "not-owner"), 5000, "carol to refuse");
     expect(dave.engine.wall("alice")).toEqual([]);
+  }, 30000);
+});
+
+describe("carrying photos", () => {
+  it("a carrier passes on thumbnails, and full-size photos only once its user opts in", async () => {
+    const { alice, bob, carol } = await triangle();
+    bob.transport.goOffline();
+    const ref = await photo(alice, 300_000, 3);
+    await alice.engine.post("alice", "a photo for everyone", [ref]);
+    await until(() => carol.engine.wall("alice").length === 1, 5000, "carol to get alice's post");
+    await until(() => carol.blobs.status(ref.thumb).state === "stored", 8000, "carol's thumbnail");
+    await carol.blobs.show(ref.full);
+    await until(() => carol.blobs.status(ref.full).state === "stored", 8000, "carol's full image");
+    alice.transport.goOffline();
+    bob.transport.goOnline();
+    await until(() => texts(bob, "alice").includes("a photo for everyone"), 8000, "bob to get alice's post from carol");
+    await until(() => bob.blobs.status(ref.thumb).state === "stored", 8000, "bob's thumbnail, from carol");
+    expect(carol.engine.carrying().fullPhotos).toBe(false);
+    const asked = () =>
+      linkOf(bob, "carol").sent.filter((f) => (f as { t: string; hash?: string }).t === "blob-get" && (f as { hash?: string }).hash === ref.full)
+        .length;
+    await bob.blobs.show(ref.full);
+    await until(() => asked() === 1 && !("from" in bob.blobs.status(ref.full)), 8000, "carol to refuse the full image");
+    await wait(500);
+    // Refused once, bob waits for alice, the photo's owner, instead of asking carol again and again.
+    expect(bob.blobs.status(ref.full)).toEqual({ state: "waiting", problem: { code: "offline", sources: ["alice", "carol"] } });
+    expect(asked()).toBe(1);
+
+    await carol.engine.setCarryFullPhotos(true);
+    expect(carol.engine.carrying().fullPhotos).toBe(true);
+    await bob.blobs.retry(ref.full);
+    await until(() => bob.blobs.status(ref.full).state === "stored", 8000, "bob's full image, from carol once she allows it");
   }, 30000);
 });
 

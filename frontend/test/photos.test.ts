@@ -1,26 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CHUNK_BYTES, chunksOf } from "../src/media/chunks";
 import { sha256Hex } from "../src/media/hash";
-import type { PhotoRef } from "../src/sync/events";
-import { befriend, makeUser, SimNetwork, type User, until } from "./sim";
-
-/** ``n`` bytes that start as a JPEG does (the exchange checks what photos are), then noise. */
-function bytes(n: number, seed = 1): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  out.set([0xff, 0xd8, 0xff, 0xe0].slice(0, n));
-  return out;
-}
-
-async function photo(user: User, size: number, seed: number): Promise<PhotoRef> {
-  const full = await user.blobs.storeMine(bytes(size, seed), "image/jpeg");
-  const thumb = await user.blobs.storeMine(bytes(2000, seed + 1), "image/jpeg");
-  return { full, thumb, mime: "image/jpeg", w: 2048, h: 1536 };
-}
+import { befriend, jpegBytes as bytes, makeUser, photo, SimNetwork, until } from "./sim";
 
 describe("photos between friends", () => {
   it("a post carries hashes; the owner fetches everything, friends thumbnails at once and full images on demand", async () => {

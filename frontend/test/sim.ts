@@ -4,6 +4,7 @@ import { IDBFactory } from "fake-indexeddb";
 import { createPeerwall } from "../src/app/peerwall";
 import type { BlobExchange } from "../src/media/exchange";
 import type { Engine } from "../src/sync/engine";
+import type { PhotoRef } from "../src/sync/events";
 import type { Link, Transport, TransportHandlers } from "../src/sync/transport";
 import { openDatabase } from "../src/store/db";
 import { Repository } from "../src/store/repository";
@@ -268,4 +269,22 @@ export async function befriend(a: User, b: User): Promise<void> {
     8000,
     "friendship",
   );
+}
+
+/** ``n`` bytes that start as a JPEG does (the exchange checks what photos are), then noise. */
+export function jpegBytes(n: number, seed = 1): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  out.set([0xff, 0xd8, 0xff, 0xe0].slice(0, n));
+  return out;
+}
+
+export async function photo(user: User, size: number, seed: number): Promise<PhotoRef> {
+  const full = await user.blobs.storeMine(jpegBytes(size, seed), "image/jpeg");
+  const thumb = await user.blobs.storeMine(jpegBytes(2000, seed + 1), "image/jpeg");
+  return { full, thumb, mime: "image/jpeg", w: 2048, h: 1536 };
 }

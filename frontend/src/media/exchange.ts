@@ -305,8 +305,11 @@ export class BlobExchange implements PhotoPort {
     } else {
       want.skip.add(peer);
       const others = want.source.sources.filter((s) => !want.skip.has(s));
-      if (others.length) this.request(want);
-      else want.failed = { code: "not-shared", from: peer };
+      // Asked again only of another source that is here now: were the one that refused asked
+      // again while the others are away, the two would trade refusals for ever. Those away are
+      // asked when they come (trusted()).
+      if (others.some((s) => this.host.link(s))) this.request(want);
+      else if (!others.length) want.failed = { code: "not-shared", from: peer };
     }
     this.changed();
   }

@@ -150,7 +150,7 @@ export class Engine {
       source: (hash) => photoSource(hash, log.postsWithPhoto(hash), me, (h) => book.isFriend(h), (id) => log.via(id)),
       mayServe: (origin, peer, kind) =>
         book.isFriend(peer) &&
-        mayServePhoto(origin, peer, me, origin.mine ? undefined : { list: log.friendList(origin.wall), kind, fullImages: false }),
+        mayServePhoto(origin, peer, me, origin.mine ? undefined : { list: log.friendList(origin.wall), kind, fullImages: carried.fullPhotos }),
       mayAsk: (peer) => budgets.photoGet(peer),
       friendPhotoBytes: PER_FRIEND.photoBytes,
       diagnostics,
@@ -382,6 +382,12 @@ export class Engine {
 
   async setCarryBudget(bytes: number): Promise<void> {
     await this.carried.setBudget(bytes);
+    this.changed();
+  }
+
+  /** Serve friends the full-size photos of walls I carry (thumbnails only, otherwise). */
+  async setCarryFullPhotos(on: boolean): Promise<void> {
+    await this.carried.setFullPhotos(on);
     this.changed();
   }
 

@@ -174,6 +174,15 @@ function CarryingCard({ engine }: { engine: Engine }) {
             ))}
         </select>
       </label>
+      <label class="switch">
+        <input
+          type="checkbox"
+          checked={use.fullPhotos}
+          disabled={command.busy}
+          onChange={(e) => void command.run(() => engine.setCarryFullPhotos(e.currentTarget.checked))}
+        />
+        Also pass on full-size photos, not only thumbnails (uses more of your data)
+      </label>
       <CommandError error={command.error} class="said error" />
     </div>
   );

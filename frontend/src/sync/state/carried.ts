@@ -19,6 +19,8 @@ export interface CarriedUse {
   bytes: number;
   byFriend: Record<string, { count: number; bytes: number }>;
   budget: number;
+  /** Whether I serve full-size photos of walls I carry too, not only their thumbnails. */
+  fullPhotos: boolean;
 }
 
 export class Carried {
@@ -28,11 +30,16 @@ export class Carried {
     private readonly repo: Repository,
     private budget: number,
     private readonly perFriend: number,
+    private fullPhotos_: boolean,
   ) {}
 
   static async open(repo: Repository, defaultBudget: number, perFriend: number): Promise<Carried> {
-    const [items, budget] = await Promise.all([repo.meta<CarriedWrite[]>("carried"), repo.meta<number>("carryBudget")]);
-    const carried = new Carried(repo, typeof budget === "number" && budget >= 0 ? budget : defaultBudget, perFriend);
+    const [items, budget, fullPhotos] = await Promise.all([
+      repo.meta<CarriedWrite[]>("carried"),
+      repo.meta<number>("carryBudget"),
+      repo.meta<boolean>("carryFullPhotos"),
+    ]);
+    const carried = new Carried(repo, typeof budget === "number" && budget >= 0 ? budget : defaultBudget, perFriend, fullPhotos === true);
     for (const item of items ?? []) carried.items.set(item.event.id, item);
     return carried;
   }
@@ -61,7 +68,7 @@ export class Carried {
       byFriend[who].bytes += item.bytes;
       bytes += item.bytes;
     }
-    return { count: this.items.size, bytes, byFriend, budget: this.budget };
+    return { count: this.items.size, bytes, byFriend, budget: this.budget, fullPhotos: this.fullPhotos_ };
   }
 
   /** Keeps a write to carry; false when it was here already or the budget leaves no room. */
@@ -88,6 +95,16 @@ export class Carried {
     this.budget = Math.max(0, Math.floor(bytes));
     this.fit();
     await Promise.all([this.save(), this.repo.saveMeta("carryBudget", this.budget)]);
+  }
+
+  get fullPhotos(): boolean {
+    return this.fullPhotos_;
+  }
+
+  /** Full-size photos cost a carrier megabytes each, so they are served only if the user says so. */
+  async setFullPhotos(on: boolean): Promise<void> {
+    this.fullPhotos_ = on;
+    await this.repo.saveMeta("carryFullPhotos", on);
   }
 
   /** Drops the oldest writes of whoever holds too many, then the oldest of all, until it fits. */
