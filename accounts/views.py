@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import DeleteAccountForm
 from accounts.handles import is_valid_handle
+from broker.limits import limited
 
 
 def landing(request):
@@ -29,6 +30,7 @@ def delete_account(request):
 
 
 @require_http_methods(["GET"])
+@limited("handle_lookup")
 def handle_lookup(request, handle):
     """Does this handle exist? Answers its canonical spelling, so friends are added by it."""
     if not request.user.is_authenticated:

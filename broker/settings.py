@@ -124,12 +124,26 @@ ACCOUNT_PRESERVE_USERNAME_CASING = True
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_FORMS = {"signup": "accounts.forms.HandleSignupForm", "login": "accounts.forms.HandleLoginForm"}
 ACCOUNT_ADAPTER = "accounts.adapter.HandleAccountAdapter"
+# Limits key on the client's address as the ASGI server reports it: behind Caddy, uvicorn takes it
+# from X-Forwarded-For only when the connection comes from FORWARDED_ALLOW_IPS (Caddy's address).
 ACCOUNT_RATE_LIMITS = {
-    "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/300s/key",
+    "login": env_str("LOGIN_RATE_LIMIT", "30/m/ip"),
+    # Wrong passwords: per address, and per handle *from that address* (accounts.adapter keys
+    # them so), so that a stranger's guesses never lock the owner out.
+    "login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/300s/key"),
+    # Wrong passwords for one handle from everywhere: past this, only browsers that logged in as
+    # that handle before may try until the window ends (a slowed guesser, an owner still in).
+    "login_failed_handle": env_str("LOGIN_FAILED_HANDLE_LIMIT", "30/900s/key"),
     # Tests that sign many people up from one address raise this.
     "signup": env_str("SIGNUP_RATE_LIMIT", "20/m/ip"),
 }
+# The JSON API a logged-in browser calls (broker.limits), per person (per address when logged out).
+API_RATE_LIMITS = {
+    "handle_lookup": env_str("HANDLE_LOOKUP_RATE_LIMIT", "60/m"),
+    "ice": env_str("ICE_RATE_LIMIT", "30/m"),
+}
+# Where Django's admin lives; its log-in is allauth's (limited as above).
+ADMIN_URL = env_str("ADMIN_URL", "admin/").strip("/") + "/"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/app/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
@@ -143,7 +157,10 @@ X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from anyone. The image's
+    # server (uvicorn --proxy-headers) sets the scheme from it only for FORWARDED_ALLOW_IPS.
+    # Browsers that reached us over HTTPS once keep to it (sent on HTTPS answers only).
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

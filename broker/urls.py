@@ -1,15 +1,30 @@
+from allauth.account import views as allauth_views
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import landing
 from broker.health import healthz
 
+# Staff log in where everyone does, under allauth's limits; the admin's own form is never shown.
+admin.site.login = secure_admin_login(admin.site.login)
+
+# Only the allauth pages Peerwall uses: its e-mail, password-reset and re-authentication pages
+# would store e-mail addresses or try to send mail, against "the server holds only accounts".
+allauth_urls = [
+    path("login/", allauth_views.login, name="account_login"),
+    path("logout/", allauth_views.logout, name="account_logout"),
+    path("signup/", allauth_views.signup, name="account_signup"),
+    path("inactive/", allauth_views.account_inactive, name="account_inactive"),
+]
+
 urlpatterns = [
     path("", landing, name="landing"),
     path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
-    path("accounts/", include("allauth.urls")),
-    path("admin/", admin.site.urls),
+    path("accounts/", include(allauth_urls)),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("", include("frontend.urls")),
     path("", include("signaling.urls")),
 ]

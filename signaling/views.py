@@ -5,6 +5,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from broker.limits import limited
 from signaling.ice import ice_servers
 
 
@@ -14,6 +15,7 @@ def _logged_out() -> JsonResponse:
 
 @never_cache
 @require_GET
+@limited("ice")
 def ice(request):
     if not request.user.is_authenticated:
         return _logged_out()

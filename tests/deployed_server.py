@@ -6,8 +6,10 @@ tested is what the image runs, and a change of server there changes it everywher
 """
 
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,3 +54,20 @@ def resolve(argv: list[str], port: int) -> list[str]:
 
 def image_argv(port: int) -> list[str]:
     return resolve(image_command()[0], port)
+
+
+def collectstatic(static_root: Path) -> None:
+    """The image's last build step: the production static files (DEBUG=0) into ``static_root``."""
+    if not (ROOT / "frontend" / "static" / "frontend" / "app.js").exists():
+        raise RuntimeError("the browser app is not built: run `make build` first")
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "build-only-not-a-secret", "STATIC_ROOT": str(static_root)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"collectstatic failed:\n{result.stderr}")

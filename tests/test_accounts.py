@@ -106,7 +106,7 @@ def test_login_failures_are_rate_limited(client, make_user):
     for _ in range(5):
         client.post("/accounts/login/", {"login": "bob", "password": "wrong password"})
     response = client.post("/accounts/login/", {"login": "bob", "password": PASSWORD})
-    # allauth's login_failed limit (5 per 5 minutes per handle) now refuses even the right password.
+    # Five wrong passwords from this address for this handle: even the right one is refused here for now.
     assert response.status_code in (200, 429)
     assert "_auth_user_id" not in client.session
 

@@ -15,6 +15,7 @@ On a failure, the report gets two extra sections: what the pages logged to their
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -73,8 +74,9 @@ _server: LiveServer | None = None
 def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A daphne server on a free loopback port, on a fresh SQLite file; yields its base URL."""
     global _server
+    workdir = tmp_path_factory.mktemp("e2e-server")
     try:
-        server = LiveServer.start(tmp_path_factory.mktemp("e2e-server"))
+        server = LiveServer.start(workdir)
     except RuntimeError as error:
         pytest.fail(str(error), pytrace=False)
     try:
@@ -83,6 +85,20 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         _server = None
         server.stop()
+    # After every browser test has signed people up, logged them in and out: the server still
+    # holds accounts only (tests/test_database_holds_only_accounts.py checks the schema).
+    assert_holds_only_accounts(workdir / "e2e.sqlite3")
+
+
+def assert_holds_only_accounts(database: Path) -> None:
+    with sqlite3.connect(database) as db:
+        users = db.execute("SELECT count(*) FROM auth_user").fetchone()[0]
+        stray = {
+            t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+            for t in ("account_emailaddress", "django_admin_log")
+        }
+    assert users > 0, "the end-to-end suite signed no one up"
+    assert stray == {"account_emailaddress": 0, "django_admin_log": 0}, f"rows beyond accounts: {stray}"
 
 
 # --- the browser -----------------------------------------------------------------------------
