@@ -132,6 +132,7 @@ export class Delivery {
     if (!key || !(await verifyEvent(event, key))) return diagnostics.drop(peer, "bad-signature", `carried ${event.id}: signature does not verify`);
     // Counted against its author, whoever handed it on: a flood costs its writer's share only.
     if (!(await carried.add(event, event.author, now()))) return;
+    this.options.changed(); // Settings shows what I carry
     const owner = this.options.trusted(event.wall);
     if (owner) {
       owner.send({ t: "deliver", event });
@@ -144,8 +145,11 @@ export class Delivery {
   }
 
   /** Writes I carry that reached their wall (I hold them in their places): mine no longer. */
-  landed(events: WallEvent[]): Promise<void> {
-    return this.options.carried.done(events.filter((e) => this.options.carried.has(e.id)).map((e) => e.id));
+  async landed(events: WallEvent[]): Promise<void> {
+    const mine = events.filter((e) => this.options.carried.has(e.id)).map((e) => e.id);
+    if (!mine.length) return;
+    await this.options.carried.done(mine);
+    this.options.changed();
   }
 
   /**
@@ -213,6 +217,7 @@ export class Delivery {
     if (carried.has(id) && this.options.trusted(session.peer) === session) {
       // The owner took a write I carried: it is theirs now.
       await carried.done([id]);
+      this.options.changed();
       return;
     }
     const item = outbox.get(id);
