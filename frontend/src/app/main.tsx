@@ -11,6 +11,7 @@ import { Notice } from "../ui/Notice";
 import { backupFileName, parseBackup } from "./backup";
 import { Observable } from "./observable";
 import { createPeerwall } from "./peerwall";
+import { askToPersist } from "./persistence";
 import { acquireTab, type TabLock } from "./singleTab";
 
 const root = document.getElementById("app");
@@ -26,7 +27,7 @@ async function lookupHandle(wanted: string): Promise<string | null> {
 
 async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void> {
   const repo = new Repository(await openDatabase(me));
-  const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
+  const persistence = askToPersist();
   const connection = new Observable<BrokerState>({ kind: "connecting" });
   const transport = new PeerjsTransport(me, (state) => connection.set(state));
   const { engine, photos } = await createPeerwall({ me, repo, transport, lookup: lookupHandle });
@@ -74,7 +75,7 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
   };
 
   render(
-    <App engine={engine} photos={photos} storage={storage} connection={connection} persisted={persisted} backup={backup} />,
+    <App engine={engine} photos={photos} storage={storage} connection={connection} persistence={persistence} backup={backup} />,
     mount,
   );
 }

@@ -1,6 +1,7 @@
 // The app: navigation, the view the hash names, and the friends panel beside walls and the feed.
 import { useEffect } from "preact/hooks";
 import type { Engine } from "../sync/engine";
+import type { Persistence } from "../app/persistence";
 import { Announcer } from "./Announcer";
 import { FeedView } from "./FeedView";
 import { FriendsPanel } from "./FriendsPanel";
@@ -11,6 +12,7 @@ import type { Route } from "./route";
 import { type Backup, type PhotoStorage, Settings } from "./Settings";
 import { type Connection, useEngine } from "./useEngine";
 import { type Photos, usePhotoProgress } from "./usePhoto";
+import type { Watched } from "./useObservable";
 import { useRoute } from "./useRoute";
 import { WallView } from "./WallView";
 
@@ -20,7 +22,7 @@ export interface AppProps {
   photos: Photos;
   storage: PhotoStorage;
   connection: Connection;
-  persisted: boolean;
+  persistence: Watched<Persistence>;
   backup: Backup;
 }
 
@@ -39,7 +41,7 @@ function titleOf(route: Route): string {
   }
 }
 
-export function App({ engine, photos, storage, connection, persisted, backup }: AppProps) {
+export function App({ engine, photos, storage, connection, persistence, backup }: AppProps) {
   const version = useEngine(engine);
   usePhotoProgress(photos);
   useDesktopNotices(engine, version);
@@ -70,7 +72,7 @@ export function App({ engine, photos, storage, connection, persisted, backup }: 
           {route.name === "feed" && <FeedView engine={engine} photos={photos} />}
           {route.name === "friends" && <FriendsPanel engine={engine} asPage />}
           {route.name === "notifications" && <NotificationsView engine={engine} />}
-          {route.name === "settings" && <Settings engine={engine} photos={photos} storage={storage} persisted={persisted} backup={backup} />}
+          {route.name === "settings" && <Settings engine={engine} photos={photos} storage={storage} persistence={persistence} backup={backup} />}
         </div>
         {withSide && (
           <aside class="pw-side">

@@ -1,5 +1,6 @@
 // Settings: backup (export, import), keys and safety numbers, storage, the outbox, the account.
 import { useEffect, useRef, useState } from "preact/hooks";
+import type { Persistence } from "../app/persistence";
 import type { Engine, FriendView } from "../sync/engine";
 import { ConfirmButton } from "./ConfirmButton";
 import { useSafetyNumber } from "./safety";
@@ -9,6 +10,7 @@ import type { Photos } from "./usePhoto";
 import { carryingWords, freedWords, outboxSentence, plural, sizeWords, storageWords } from "./words";
 import { CommandError } from "./CommandError";
 import { useDesktopNoticesSetting } from "./useDesktopNotices";
+import { useObservable, type Watched } from "./useObservable";
 
 export interface Backup {
   exportFile(): Promise<{ blob: Blob; name: string }>;
@@ -27,11 +29,12 @@ interface Props {
   engine: Engine;
   photos: Photos;
   storage: PhotoStorage;
-  persisted: boolean;
+  persistence: Watched<Persistence>;
   backup: Backup;
 }
 
-export function Settings({ engine, photos, storage, persisted, backup }: Props) {
+export function Settings({ engine, photos, storage, persistence, backup }: Props) {
+  const persisted = useObservable(persistence);
   const friends = engine.friends().filter((f) => f.state === "accepted");
   const pending = engine.pendingCount();
   return (
@@ -47,10 +50,12 @@ export function Settings({ engine, photos, storage, persisted, backup }: Props) 
 
       <div class="card-block settings-card">
         <h2>Storage</h2>
-        {persisted ? (
+        {persisted === "persistent" ? (
           <p>
             <span class="dot ok" aria-hidden="true" /> This browser keeps your data even when it runs short of space.
           </p>
+        ) : persisted === "asking" ? (
+          <p class="help">Asking your browser to keep this data even when it runs short of space…</p>
         ) : (
           <p class="warning">Your browser may clear this data under storage pressure; keep a backup.</p>
         )}
