@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 FRONTEND := frontend
+# puppeteer-core, which drives Debian's firefox-esr for the cross-browser end-to-end test.
+FIREFOX_DRIVER := tests/e2e/firefox
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -26,7 +28,7 @@ check-tools:
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || { echo "Peerwall needs Node.js 20 or newer; this is $$(node --version)." >&2; exit 1; }
 
 # The virtualenv and node_modules are rebuilt only when their dependency lists change.
-install: check-tools $(VENV)/.installed $(FRONTEND)/node_modules/.installed
+install: check-tools $(VENV)/.installed $(FRONTEND)/node_modules/.installed $(FIREFOX_DRIVER)/node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +39,10 @@ $(VENV)/.installed: pyproject.toml
 # The same commands as deploy/Dockerfile's (tests/test_deploy.py keeps them so).
 $(FRONTEND)/node_modules/.installed: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
 	cd $(FRONTEND) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(FIREFOX_DRIVER)/node_modules/.installed: $(FIREFOX_DRIVER)/package.json $(FIREFOX_DRIVER)/package-lock.json
+	cd $(FIREFOX_DRIVER) && npm ci --no-audit --no-fund
 	@touch $@
 
 build: install

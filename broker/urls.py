@@ -2,6 +2,8 @@ from allauth.account import views as allauth_views
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from accounts.views import landing
@@ -19,8 +21,15 @@ allauth_urls = [
     path("inactive/", allauth_views.account_inactive, name="account_inactive"),
 ]
 
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page without an icon link (JSON, say)."""
+    return redirect(static("peerwall/icon.svg"))
+
+
 urlpatterns = [
     path("", landing, name="landing"),
+    path("favicon.ico", favicon),
     path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("accounts/", include(allauth_urls)),

@@ -149,3 +149,8 @@ def test_handle_lookup_answers_the_canonical_spelling(client, make_user):
     missing = client.get("/api/handles/nobody")
     assert missing.status_code == 404 and "@nobody" in missing.json()["error"]
     assert client.get("/api/handles/bad__handle").status_code == 400
+
+
+def test_favicon_is_the_app_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"].endswith("peerwall/icon.svg")

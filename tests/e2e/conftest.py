@@ -142,20 +142,27 @@ def browser(chromium_executable: str, playwright: Playwright) -> Iterator[Browse
 
 _CONSOLE = pytest.StashKey[list[str]]()
 _SERVER_LOG_OFFSET = pytest.StashKey[int]()
+_CALL_PASSED = pytest.StashKey[bool]()
 
 
 @pytest.fixture(autouse=True)
-def browser_log(request: pytest.FixtureRequest) -> BrowserLog:
+def browser_log(request: pytest.FixtureRequest) -> Iterator[BrowserLog]:
+    """What the watched pages said. A test that passed still fails on an uncaught page error or
+    a console error it did not declare with ``browser_log.expect_error(pattern)``."""
     log = BrowserLog()
     request.node.stash[_CONSOLE] = log.lines
     if _server is not None:
         request.node.stash[_SERVER_LOG_OFFSET] = _server.log_size()
-    return log
+    yield log
+    if request.node.stash.get(_CALL_PASSED, False) and log.unexpected():
+        pytest.fail("the pages logged errors this test does not expect:\n" + "\n".join(log.unexpected()), pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     report = yield
+    if report.when == "call":
+        item.stash[_CALL_PASSED] = report.passed
     if report.failed and E2E_DIR in Path(item.path).resolve().parents:
         lines = item.stash.get(_CONSOLE, [])
         report.sections.append(("browser console", "\n".join(lines) if lines else "(nothing logged)"))

@@ -28,7 +28,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Playwright
+from playwright.sync_api import Browser, BrowserContext, BrowserType, ConsoleMessage, Page, Playwright
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -258,7 +258,16 @@ class BrowserLog:
     """What pages said: console messages, uncaught errors and crashes, each under a label."""
 
     lines: list[str] = field(default_factory=list)
+    # Uncaught errors, crashes and console.error lines; a test passes only if each is expected.
     errors: list[str] = field(default_factory=list)
+    expected: list[re.Pattern[str]] = field(default_factory=list)
+
+    def expect_error(self, pattern: str) -> None:
+        """An error this test provokes on purpose (a regular expression searched in the line)."""
+        self.expected.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(p.search(e) for p in self.expected)]
 
     def watch(self, page: Page, label: str) -> None:
         """Collects the page's console messages and uncaught errors under ``label``."""
@@ -273,7 +282,13 @@ class BrowserLog:
             self.lines.append(line)
             self.errors.append(line)
 
-        page.on("console", lambda message: self.lines.append(f"[{label}] console.{message.type}: {message.text}"))
+        def on_console(message: ConsoleMessage) -> None:
+            line = f"[{label}] console.{message.type}: {message.text}"
+            self.lines.append(line)
+            if message.type == "error":
+                self.errors.append(line)
+
+        page.on("console", on_console)
         page.on("pageerror", on_error)
         page.on("crash", on_crash)
 

@@ -128,7 +128,7 @@ def test_a_second_tab_takes_over_and_the_first_steps_aside(sign_up, live_server_
     expect(aside).to_contain_text("This tab stepped aside")
     expect_online(second)
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 def test_unfriending_parts_both_and_stops_the_wall(sign_up, tmp_path: Path, browser_log: BrowserLog):
@@ -181,7 +181,7 @@ def test_unfriending_parts_both_and_stops_the_wall(sign_up, tmp_path: Path, brow
     assert after not in texts, texts
     assert friends == [], friends
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 def test_a_blocked_person_cannot_ask_until_unblocked(sign_up, browser_log: BrowserLog):
@@ -237,7 +237,7 @@ def test_a_blocked_person_cannot_ask_until_unblocked(sign_up, browser_log: Brows
     expect_friend(alice.page, bob.handle)
     expect_friend(bob.page, alice.handle)
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 def test_a_changed_key_is_held_back_until_confirmed(
@@ -343,4 +343,4 @@ def test_a_changed_key_is_held_back_until_confirmed(
     finally:
         context.close()
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())

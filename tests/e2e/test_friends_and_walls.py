@@ -155,4 +155,4 @@ def test_friends_walls_comments_likes_and_deletes(sign_up, live_server_url, brow
     expect(wall(alice.page, alice.handle).locator("article")).to_have_count(1)
     screenshot(alice.page, f"{name}-alice-wall-after-deletes")
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())

@@ -163,7 +163,7 @@ def test_a_friend_who_names_another_walls_photo_gets_none_of_its_bytes(
     assert fetched["received"] >= size, fetched
     expect(region.locator("article")).to_have_count(2)
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 # --- 2. a blocked person asks again ----------------------------------------------------------------
@@ -251,7 +251,7 @@ def test_a_blocked_person_cannot_ask_again_in_another_spelling_or_through_the_ap
     go(alice.page, "/notifications")
     expect(alice.page.get_by_text("wants to be friends")).to_have_count(0)
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 # --- 3. a flood of posts --------------------------------------------------------------------------
@@ -351,4 +351,4 @@ def test_a_friends_flood_of_posts_is_capped_and_alice_stays_responsive(
         if f"more than @{mallory.handle} may add to my wall" in line
     ]
     assert len(over) == FLOOD_SIZE - PER_MINUTE, len(over)
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())

@@ -142,7 +142,7 @@ def test_notices_are_counted_listed_newest_first_and_stay_seen(sign_up, live_ser
     go(alice.page, "/")
     expect(notifications_link(alice.page)).to_be_visible()
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 # Installed before the app runs: window.Notification records what it is asked to show (keeping
@@ -246,4 +246,4 @@ def test_desktop_notifications_only_when_wanted_and_in_the_background(sign_up, b
     alice.page.wait_for_timeout(300)
     assert len(made_notifications(alice.page)) == 1
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())

@@ -92,4 +92,4 @@ def test_posts_for_an_offline_friend_are_delivered_when_he_is_back(sign_up, live
     go(alice.page, "/settings")
     expect(alice.page.get_by_text("Everything you wrote on friends' walls has been delivered.")).to_be_visible()
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())

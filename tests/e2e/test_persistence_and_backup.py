@@ -81,7 +81,7 @@ def test_everything_is_still_there_after_a_reload(sign_up, live_server_url, brow
     expect(post_article(alice.page, bob.handle, "alice on bob's wall")).to_contain_text("delivered")
     expect_friend(alice.page, bob.handle, online=True)
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 def test_still_logged_in_with_the_same_wall_after_a_browser_restart(
@@ -126,7 +126,7 @@ def test_still_logged_in_with_the_same_wall_after_a_browser_restart(
     finally:
         context.close()
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 def test_a_backup_restores_wall_friends_and_key_in_a_new_browser(
@@ -218,4 +218,4 @@ def test_a_backup_restores_wall_friends_and_key_in_a_new_browser(
     finally:
         context.close()
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())

@@ -517,7 +517,7 @@ def test_photos_posted_for_an_offline_friend_reach_him_and_his_friends(
     for user in (alice, bob, carol):
         assert undecoded_images(user.page.locator("body")) == 0
         stored_blobs(user)
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 # --- 2. the only source goes away ------------------------------------------------------------------
@@ -575,7 +575,7 @@ def test_a_full_image_waits_for_its_offline_source_and_then_loads_by_itself(
     assert undecoded_images(dialog) == 0
     viewport_shot(bob.page, "test_photos-bob-lightbox-full-after-alice-came-back")
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 # --- 3. what the composer refuses, and freeing space -------------------------------------------------
@@ -723,7 +723,7 @@ def test_the_composer_refuses_what_is_not_a_photo_and_free_space_keeps_my_own(si
     decoded(tile_img(post_article(alice.page, alice.handle, bobs_text), 1, 1, bob.handle))
     screenshot(alice.page, "test_photos-alice-wall-after-freeing-space")
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 # --- 4. a hostile friend ------------------------------------------------------------------------------
@@ -978,7 +978,7 @@ def test_a_friend_cannot_slip_other_bytes_under_a_photos_name(sign_up, live_serv
 
     errors = page.evaluate("() => window.m.errors")
     assert errors == [], errors
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
 
 
 # --- 5. backup -------------------------------------------------------------------------------------
@@ -1074,4 +1074,4 @@ def test_a_backup_carries_the_photos(sign_up, new_browser, live_server_url, imag
     assert {h: b["mine"] for h, b in after.items()} == {h: b["mine"] for h, b in before.items()}
     assert storage_figures(page) == figures
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())

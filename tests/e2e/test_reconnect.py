@@ -10,10 +10,12 @@ from tests.e2e import ui
 from tests.e2e.harness import TIMEOUT_MS, LiveServer, User, sign_up, unique_handle
 
 
-def test_the_app_reconnects_after_a_server_restart(browser: Browser, tmp_path):
+def test_the_app_reconnects_after_a_server_restart(browser: Browser, tmp_path, browser_log):
     """Proves: the connection state says when the server is gone and that it is retrying; when
     the server is back (same address, same accounts), the app is online again on its own, and
     two friends reconnect to each other without anyone reloading."""
+    # While the server is down, the app's reconnection attempts fail, and Chromium says so.
+    browser_log.expect_error(r"net::ERR_CONNECTION_REFUSED")
     server = LiveServer.start(tmp_path / "server")
     port = int(server.url.rsplit(":", 1)[1])
     contexts = []
@@ -24,6 +26,7 @@ def test_the_app_reconnects_after_a_server_restart(browser: Browser, tmp_path):
             context.set_default_timeout(TIMEOUT_MS)
             contexts.append(context)
             handle = unique_handle(name)
+            browser_log.watch_context(context, f"{name} @{handle}")
             users.append(User(handle, "", context, sign_up(context, server.url, handle)))
         alice, bob = users
         ui.befriend(alice, bob)

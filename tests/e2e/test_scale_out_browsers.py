@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e import ui
-from tests.e2e.harness import TIMEOUT_MS, LiveServer, User, sign_up, unique_handle
+from tests.e2e.harness import TIMEOUT_MS, BrowserLog, LiveServer, User, sign_up, unique_handle
 from tests.services import need_postgresql, skip_or_fail
 
 POSTGRES_SOCKET_DIR = "/var/run/postgresql"
@@ -85,19 +85,20 @@ def two_processes(postgres_over_socket, redis_over_socket, tmp_path_factory) -> 
         a.stop()
 
 
-def _user(browser: Browser, base_url: str, name: str) -> User:
+def _user(browser: Browser, base_url: str, name: str, log: BrowserLog) -> User:
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     handle = unique_handle(name)
+    log.watch_context(context, f"{name} @{handle}")
     page = sign_up(context, base_url, handle, shots=f"scale-out-{name}")
     return User(handle, "", context, page)
 
 
-def test_friends_on_different_processes_befriend_and_sync(browser: Browser, two_processes):
+def test_friends_on_different_processes_befriend_and_sync(browser: Browser, two_processes, browser_log: BrowserLog):
     url_a, url_b = two_processes
     assert url_a != url_b
-    alice = _user(browser, url_a, "alice")
-    bob = _user(browser, url_b, "bob")
+    alice = _user(browser, url_a, "alice", browser_log)
+    bob = _user(browser, url_b, "bob", browser_log)
     try:
         ui.expect_online(alice.page)
         ui.expect_online(bob.page)

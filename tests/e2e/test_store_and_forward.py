@@ -184,4 +184,4 @@ def test_carol_carries_between_alice_and_bob_who_are_never_online_together(
     expect(via_marks(bob.page, alice.handle)).to_have_count(0, timeout=PEER_MS)
     screenshot(bob.page, f"{name}-bob-on-alices-wall-confirmed")
 
-    assert browser_log.errors == [], "\n".join(browser_log.errors)
+    assert browser_log.unexpected() == [], "\n".join(browser_log.unexpected())
