@@ -157,6 +157,11 @@ describe("photos", () => {
     expect(await bob.repo.hasBlob(ref.full)).toBe(false);
     const nones = sentOfType(linkOf(alice, "bob"), "blob-none") as { hash: string; reason: string }[];
     expect(nones.filter((f) => f.hash === ref.full).map((f) => f.reason)).toContain("not-shared");
+    // Nor does his post make carol's photo one alice keeps for good, counted against him.
+    const info = await alice.repo.blobInfo(ref.full);
+    expect(info).toMatchObject({ mine: false, wall: "carol" });
+    expect(info?.by).toBeUndefined();
+    expect((await alice.repo.storageUse()).byFriend.bob).toBeUndefined();
   }, 30000);
 
   it("refuses a photo announced too large, and bytes that are not the image they claim", async () => {

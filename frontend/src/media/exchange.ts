@@ -219,7 +219,7 @@ export class BlobExchange implements PhotoPort {
     if (await this.isStored(hash)) {
       if (keep) {
         const source = this.host.source(hash);
-        await this.repo.keepBlob(hash, source?.by);
+        await this.repo.keepBlob(hash, source?.by, source?.wall);
       }
       return true;
     }

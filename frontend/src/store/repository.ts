@@ -132,10 +132,13 @@ export class Repository {
   }
 
   /** Marks a stored blob as one never to free on its own (a photo on my own wall). */
-  async keepBlob(hash: string, by?: string): Promise<void> {
+  async keepBlob(hash: string, by?: string, wall?: string): Promise<void> {
     const tx = this.db.transaction(["blobs", "blobInfo"], "readwrite", STRICT);
     const info = await tx.objectStore("blobInfo").get(hash);
-    if (info && !info.mine) {
+    // Only a photo fetched for this wall becomes this wall's: a post that merely names the hash
+    // of a photo I hold from another wall neither pins it nor charges it to its author.
+    const sameWall = !wall || !info?.wall || info.wall.toLowerCase() === wall.toLowerCase();
+    if (info && !info.mine && sameWall) {
       const record = await tx.objectStore("blobs").get(hash);
       if (record) await tx.objectStore("blobs").put({ ...record, mine: true, by });
       await tx.objectStore("blobInfo").put({ ...info, mine: true, by });
