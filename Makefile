@@ -28,7 +28,7 @@ check-tools:
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || { echo "Peerwall needs Node.js 20 or newer; this is $$(node --version)." >&2; exit 1; }
 
 # The virtualenv and node_modules are rebuilt only when their dependency lists change.
-install: check-tools $(VENV)/.installed $(FRONTEND)/node_modules/.installed $(FIREFOX_DRIVER)/node_modules/.installed
+install: check-tools $(VENV)/.installed $(FRONTEND)/node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,7 +71,7 @@ test-python: install
 
 # Real Chromium over real WebRTC. As root with iproute2, inside a network namespace made for
 # the run (scripts/in-netns), so every packet stays inside it.
-test-e2e: install build
+test-e2e: install build $(FIREFOX_DRIVER)/node_modules/.installed
 	scripts/in-netns $(PY) -m pytest -m e2e
 
 # Benchmarks (bench/README.md): figures measured side by side in one run, written to bench/results/.

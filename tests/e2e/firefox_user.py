@@ -32,7 +32,7 @@ def firefox_missing() -> str | None:
     if not Path(FIREFOX).exists():
         return f"{FIREFOX} is missing (apt-get install firefox-esr)"
     if shutil.which("node") is None or not (DRIVER.parent / "node_modules" / "puppeteer-core").exists():
-        return "puppeteer-core is not installed (make install, or npm ci in tests/e2e/firefox)"
+        return "puppeteer-core is not installed (make test-e2e installs it: npm ci in tests/e2e/firefox)"
     return None
 
 
