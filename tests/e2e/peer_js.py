@@ -131,3 +131,29 @@ def start_hostile_client(page: Page, base_url: str, me: str, alice: str, timeout
     page.goto(f"{base_url}/api/ice")
     page.add_script_tag(path=str(PEERJS_CLIENT))
     return page.evaluate(HOSTILE_CLIENT, {"me": me, "alice": alice, "timeoutMs": timeout_ms})
+
+
+# A PeerJS data connection to ``to`` (window.lab.peer dials): "ping", awaiting "pong"; resolves with
+# the reply and the chosen candidate pair (a relayed pair has type "relay" on both ends).
+RELAY_CALL = """
+async ({ to, timeoutMs }) => {
+  const conn = window.lab.peer.connect(to, { serialization: "json" });
+  const reply = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no reply through the relay")), timeoutMs);
+    conn.on("open", () => conn.send("ping"));
+    conn.on("data", (data) => { clearTimeout(timer); resolve(data); });
+    conn.on("error", (e) => reject(new Error(`${e.type}: ${e.message}`)));
+  });
+  const stats = await conn.peerConnection.getStats();
+  let local = null, remote = null;
+  stats.forEach((s) => {
+    if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") {
+      local = stats.get(s.localCandidateId);
+      remote = stats.get(s.remoteCandidateId);
+    }
+  });
+  return { reply, local: local && { type: local.candidateType, address: local.address, port: local.port,
+                                    protocol: local.relayProtocol },
+           remote: remote && { type: remote.candidateType } };
+}
+"""

@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.e2e.harness import PEERJS_CLIENT, TIMEOUT_MS, LiveServer, free_port, sign_up, unique_handle
+from tests.e2e.peer_js import RELAY_CALL
 from tests.services import services_required
 
 SECRET = secrets.token_urlsafe(24)
@@ -105,24 +106,6 @@ LISTEN = """
 }
 """
 
-CALL = """
-async ({ to, timeoutMs }) => {
-  const conn = window.lab.peer.connect(to, { serialization: "json" });
-  const reply = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no reply through the relay")), timeoutMs);
-    conn.on("open", () => conn.send("ping"));
-    conn.on("data", (data) => { clearTimeout(timer); resolve(data); });
-    conn.on("error", (e) => reject(new Error(`${e.type}: ${e.message}`)));
-  });
-  const stats = await conn.peerConnection.getStats();
-  let type = null;
-  stats.forEach((s) => {
-    const chosen = s.type === "candidate-pair" && s.nominated && s.state === "succeeded";
-    if (chosen) type = stats.get(s.localCandidateId)?.candidateType;
-  });
-  return { reply, type };
-}
-"""
 
 # Gathers relay candidates with the given server entry; resolves with what it got and the errors.
 GATHER = """
@@ -172,8 +155,8 @@ def test_data_connection_opens_through_the_relay(browser: Browser, turn_server_u
         assert who == alice and int(expiry) > time.time()
         bob_page.evaluate(PEER, {"id": bob, "relayOnly": True})
         bob_page.evaluate(LISTEN)
-        result = alice_page.evaluate(CALL, {"to": bob, "timeoutMs": 20_000})
-        assert result == {"reply": "pong", "type": "relay"}
+        result = alice_page.evaluate(RELAY_CALL, {"to": bob, "timeoutMs": 20_000})
+        assert result["reply"] == "pong" and result["local"]["type"] == "relay", result
         assert bob_page.evaluate("() => window.lab.inbox") == "ping"
     finally:
         alice_context.close()
