@@ -113,6 +113,10 @@ function oracle(
     const first = Math.max(0, Math.floor((s.start - START) / slot));
     for (let k = first; k < Math.min(slots, Math.ceil((s.end - START) / slot)); k++) online[k]!.push(s.who);
   }
+  for (const list of online) list.sort((a, b) => a - b);
+  const here = online.map((list) => new Set(list));
+  // Slots whose online people differ from the slot before: elsewhere nothing new can meet.
+  const differs = online.map((list, k) => k === 0 || list.length !== online[k - 1]!.length || list.some((x, i) => x !== online[k - 1]![i]));
   const { people } = world;
   const hits: Record<string, number> = {};
   const everyone: Record<string, number> = {};
@@ -124,26 +128,37 @@ function oracle(
     const got = new Map<number, number>();
     if (w.author === w.wall) got.set(w.wall, w.at);
     const mayCarry = (x: number) => x === w.wall || (circle.has(x) && author.friends.has(x));
+    let settled = false;
     for (let k = Math.max(0, Math.floor((w.at - START) / slot)); k < slots && got.size < circle.size; k++) {
-      const here = online[k]!;
+      if (settled && !differs[k]) continue;
+      const on = here[k]!;
+      const at = START + k * slot;
+      let any = false;
       for (let changed = true; changed; ) {
         changed = false;
-        for (const h of here) {
-          for (const x of here) {
-            if (h === x || !people[h]!.friends.has(x)) continue;
-            const hands = relay === "mutual" || h === w.author;
-            if (!got.has(w.wall) && hands && carrying.has(h) && !carrying.has(x) && mayCarry(x)) {
-              carrying.add(x);
-              if (x === w.wall) got.set(x, START + k * slot);
-              changed = true;
-            }
-            if (got.has(h) && !got.has(x) && circle.has(h) && circle.has(x)) {
-              got.set(x, START + k * slot);
-              changed = true;
-            }
+        // On its way to the owner: from whoever carries it (its author only, one hop) to friends of both.
+        if (!got.has(w.wall))
+          for (const h of [...carrying]) {
+            if (!on.has(h) || (relay === "author" && h !== w.author)) continue;
+            for (const x of people[h]!.friends)
+              if (on.has(x) && !carrying.has(x) && mayCarry(x)) {
+                carrying.add(x);
+                if (x === w.wall) got.set(x, at);
+                changed = true;
+              }
           }
+        // Placed: from any holder to the owner's friends who meet them.
+        for (const h of [...got.keys()]) {
+          if (!on.has(h) || !circle.has(h)) continue;
+          for (const x of people[h]!.friends)
+            if (on.has(x) && circle.has(x) && !got.has(x)) {
+              got.set(x, at);
+              changed = true;
+            }
         }
+        any ||= changed;
       }
+      settled = !any;
     }
     let worst = 0;
     for (const j of circle) {
@@ -353,10 +368,14 @@ async function main(): Promise<void> {
   };
   process.stderr.write(`reach simulation: ${JSON.stringify(graph)}\n`);
   const results: RunResult[] = [];
-  for (const mode of modes) results.push(await run(world, params, mode));
+  const { writeFileSync } = await import("node:fs");
+  for (const mode of modes) {
+    results.push(await run(world, params, mode));
+    // What is done so far, should a later mode not finish.
+    if (out) writeFileSync(out, JSON.stringify({ bench: "reach", partial: true, params, graph, results }, null, 1) + "\n");
+  }
   const report = { bench: "reach", date: new Date().toISOString(), params, graph, results };
   process.stdout.write(JSON.stringify(report, null, 1) + "\n");
-  const { writeFileSync } = await import("node:fs");
   if (out) writeFileSync(out, JSON.stringify(report, null, 1) + "\n");
   const summary = markdown(params, graph, results, report.date);
   process.stderr.write("\n" + summary);
