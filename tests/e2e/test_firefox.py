@@ -11,10 +11,8 @@ from playwright.sync_api import expect
 
 from tests.e2e.firefox_user import FirefoxUser, firefox_missing
 from tests.e2e.harness import SCREENSHOTS, BrowserLog, screenshot, unique_handle
-from tests.e2e.ui import PEER_MS, accept_request, expect_friend, open_wall, post_article, wall
+from tests.e2e.ui import DESKTOP, PEER_MS, accept_request, expect_friend, open_wall, post_article, wall
 from tests.services import services_required
-
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 # A photo drawn in the Chromium page: a JPEG of ``w`` x ``h`` with a label, as base64.
 DRAW = """([w, h, label]) => {

@@ -35,6 +35,7 @@ from tests.e2e import harness
 from tests.e2e.harness import PEERJS_CLIENT, SCREENSHOTS, BrowserLog, User, screenshot
 from tests.e2e.peer_js import ENCODING_JS, WAIT_FOR_JS
 from tests.e2e.ui import (
+    DESKTOP,
     PEER_MS,
     accept_request,
     befriend,
@@ -51,7 +52,6 @@ from tests.e2e.ui import (
     wall,
 )
 
-DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 # --- test images -------------------------------------------------------------------------------

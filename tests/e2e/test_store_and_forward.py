@@ -23,6 +23,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.harness import BrowserLog, User, screenshot
 from tests.e2e.ui import (
+    DESKTOP,
     PEER_MS,
     befriend,
     come_online,
@@ -36,8 +37,6 @@ from tests.e2e.ui import (
     post_article,
     wall,
 )
-
-DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
 # How long a page is left alone for whatever was under way to show: a change lands in the views
 # well within a second.

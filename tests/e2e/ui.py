@@ -19,6 +19,8 @@ from tests.e2e.harness import TIMEOUT_MS, User
 
 # Generous but bounded: how long anything that travels between two browsers may take.
 PEER_MS = 30_000
+# A desktop browser's context options (the phone-sized tests give their own).
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
 
 # --- pages and routes -----------------------------------------------------------------------

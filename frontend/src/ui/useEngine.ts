@@ -2,6 +2,7 @@
 import { useEffect, useReducer, useState } from "preact/hooks";
 import type { Engine } from "../sync/engine";
 import type { BrokerState } from "../sync/transport";
+import type { Watched } from "./useObservable";
 
 /** Re-renders on every engine change; returns the engine's version. */
 export function useEngine(engine: Engine): number {
@@ -13,10 +14,7 @@ export function useEngine(engine: Engine): number {
   return engine.version;
 }
 
-export interface Connection {
-  get(): BrokerState;
-  subscribe(listener: (state: BrokerState) => void): () => void;
-}
+export type Connection = Watched<BrokerState>;
 
 /** The broker state, and when (by the clock) an offline link retries. */
 export function useConnection(connection: Connection): { state: BrokerState; retryAt: number } {

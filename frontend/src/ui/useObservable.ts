@@ -11,7 +11,8 @@ export function useObservable<T>(source: Watched<T>): T {
   const [value, setValue] = useState(source.get());
   useEffect(() => {
     setValue(source.get());
-    return source.subscribe(setValue);
+    const stop = source.subscribe(setValue);
+    return () => void stop();
   }, [source]);
   return value;
 }

@@ -131,7 +131,7 @@ export class Delivery {
     const key = book.keyOf(event.author);
     if (!key || !(await verifyEvent(event, key))) return diagnostics.drop(peer, "bad-signature", `carried ${event.id}: signature does not verify`);
     // Counted against its author, whoever handed it on: a flood costs its writer's share only.
-    if (!(await carried.add(event, event.author, now()))) return;
+    if (!(await carried.add(event, now()))) return;
     this.options.changed(); // Settings shows what I carry
     const owner = this.options.trusted(event.wall);
     if (owner) {

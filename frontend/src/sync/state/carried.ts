@@ -5,10 +5,9 @@ import type { Repository } from "../../store/repository";
 import type { SignedEvent } from "../events";
 import { canon, sameHandle } from "../handles";
 
+/** A write I carry; it takes its author's share (event.author), whoever handed it to me. */
 export interface CarriedWrite {
   event: SignedEvent;
-  /** Its author, whose share of what I carry it takes (whoever handed it to me). */
-  from: string;
   at: number;
   bytes: number;
 }
@@ -62,7 +61,7 @@ export class Carried {
     const byFriend: CarriedUse["byFriend"] = {};
     let bytes = 0;
     for (const item of this.items.values()) {
-      const who = canon(item.from);
+      const who = canon(item.event.author);
       byFriend[who] ??= { count: 0, bytes: 0 };
       byFriend[who].count++;
       byFriend[who].bytes += item.bytes;
@@ -72,11 +71,11 @@ export class Carried {
   }
 
   /** Keeps a write to carry; false when it was here already or the budget leaves no room. */
-  async add(event: SignedEvent, from: string, now: number): Promise<boolean> {
+  async add(event: SignedEvent, now: number): Promise<boolean> {
     if (this.items.has(event.id)) return false;
     const bytes = JSON.stringify(event).length;
     if (bytes > this.budget) return false;
-    this.items.set(event.id, { event, from, at: now, bytes });
+    this.items.set(event.id, { event, at: now, bytes });
     this.fit();
     if (!this.items.has(event.id)) return false;
     await this.save();
@@ -111,9 +110,9 @@ export class Carried {
   private fit(): void {
     const byFriend = new Map<string, CarriedWrite[]>();
     for (const item of this.items.values()) {
-      const list = byFriend.get(canon(item.from)) ?? [];
+      const list = byFriend.get(canon(item.event.author)) ?? [];
       list.push(item);
-      byFriend.set(canon(item.from), list);
+      byFriend.set(canon(item.event.author), list);
     }
     for (const list of byFriend.values()) {
       list.sort((a, b) => a.at - b.at);
