@@ -56,6 +56,8 @@ export interface BlobRecord {
   wall?: string;
   /** The friend whose post on my wall brought it: it counts against their budget, not mine. */
   by?: string;
+  /** When it was last shown: others' full-size photos seen least recently are evicted first. */
+  seenAt?: number;
 }
 
 /** What the store knows of a blob without reading its bytes. */

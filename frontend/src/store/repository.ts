@@ -10,6 +10,7 @@ import type {
   OutboxRecord,
   StoredEvent,
 } from "./db";
+import { asStorageFault, StorageFault } from "./faults";
 
 export interface Backup {
   format: "peerwall-backup";
@@ -37,8 +38,45 @@ export interface StorageUse {
 
 const STRICT = { durability: "strict" } as const;
 
+/** A change to the store that lands whole or not at all (``Repository.write``). */
+export interface StoreChange {
+  events?: StoredEvent[];
+  outboxAdd?: OutboxRecord[];
+  outboxRemove?: string[];
+  eventsRemove?: string[];
+  /** Blobs the events name (my photos with my post): never one without the other. */
+  blobs?: BlobRecord[];
+}
+
+type FaultListener = (fault: StorageFault) => void;
+
 export class Repository {
+  private readonly faultListeners = new Set<FaultListener>();
+
   constructor(private readonly db: Database) {}
+
+  /** Told of every storage fault a write meets (a full disk, a closed connection). */
+  onFault(listener: FaultListener): () => void {
+    this.faultListeners.add(listener);
+    return () => this.faultListeners.delete(listener);
+  }
+
+  /**
+   * Waits for a write transaction's requests and its commit. A failure comes out as a
+   * StorageFault where the cause is known (the transaction's error, not the AbortError its
+   * requests report), and the listeners hear of it.
+   */
+  private async commit(tx: { done: Promise<void>; error: DOMException | null }, ops: Promise<unknown>[]): Promise<void> {
+    try {
+      await Promise.all([...ops, tx.done]);
+    } catch (error) {
+      // The transaction's error is set only once it has aborted.
+      await tx.done.catch(() => undefined);
+      const fault = asStorageFault(error, tx.error);
+      if (fault instanceof StorageFault) for (const listener of this.faultListeners) listener(fault);
+      throw fault;
+    }
+  }
 
   close(): void {
     this.db.close();
@@ -50,7 +88,7 @@ export class Repository {
 
   async saveIdentity(record: IdentityRecord): Promise<void> {
     const tx = this.db.transaction("identity", "readwrite", STRICT);
-    await Promise.all([tx.store.put(record), tx.done]);
+    await this.commit(tx, [tx.store.put(record)]);
   }
 
   async friends(): Promise<FriendRecord[]> {
@@ -59,12 +97,12 @@ export class Repository {
 
   async saveFriend(record: FriendRecord): Promise<void> {
     const tx = this.db.transaction("friends", "readwrite", STRICT);
-    await Promise.all([tx.store.put(record), tx.done]);
+    await this.commit(tx, [tx.store.put(record)]);
   }
 
   async deleteFriend(handle: string): Promise<void> {
     const tx = this.db.transaction("friends", "readwrite", STRICT);
-    await Promise.all([tx.store.delete(handle), tx.done]);
+    await this.commit(tx, [tx.store.delete(handle)]);
   }
 
   async events(): Promise<StoredEvent[]> {
@@ -76,21 +114,17 @@ export class Repository {
   }
 
   /** Stores events and outbox changes in one transaction: all of it is on disk, or none. */
-  async write(change: {
-    events?: StoredEvent[];
-    outboxAdd?: OutboxRecord[];
-    outboxRemove?: string[];
-    eventsRemove?: string[];
-  }): Promise<void> {
-    const tx = this.db.transaction(["events", "outbox"], "readwrite", STRICT);
+  async write(change: StoreChange): Promise<void> {
+    const tx = this.db.transaction(["events", "outbox", "blobs", "blobInfo"], "readwrite", STRICT);
     const events = tx.objectStore("events");
     const outbox = tx.objectStore("outbox");
     const ops: Promise<unknown>[] = [];
+    for (const b of change.blobs ?? []) ops.push(this.putBlob(tx.objectStore("blobs"), tx.objectStore("blobInfo"), b));
     for (const e of change.events ?? []) ops.push(events.put(e));
     for (const o of change.outboxAdd ?? []) ops.push(outbox.put(o));
     for (const id of change.outboxRemove ?? []) ops.push(outbox.delete(id));
     for (const id of change.eventsRemove ?? []) ops.push(events.delete(id));
-    await Promise.all([...ops, tx.done]);
+    await this.commit(tx, ops);
   }
 
   async meta<T>(key: string): Promise<T | undefined> {
@@ -99,7 +133,7 @@ export class Repository {
 
   async saveMeta(key: string, value: unknown): Promise<void> {
     const tx = this.db.transaction("meta", "readwrite", STRICT);
-    await Promise.all([tx.store.put({ key, value }), tx.done]);
+    await this.commit(tx, [tx.store.put({ key, value })]);
   }
 
   async blob(hash: string): Promise<BlobRecord | undefined> {
@@ -122,28 +156,65 @@ export class Repository {
   /** Stores a blob; the caller has verified that ``bytes`` hash to ``hash``. */
   async saveBlob(record: BlobRecord): Promise<void> {
     const tx = this.db.transaction(["blobs", "blobInfo"], "readwrite", STRICT);
-    const existing = await tx.objectStore("blobInfo").get(record.hash);
+    await this.commit(tx, [this.putBlob(tx.objectStore("blobs"), tx.objectStore("blobInfo"), record)]);
+  }
+
+  private async putBlob(
+    blobs: { put(value: BlobRecord): Promise<unknown> },
+    infos: { get(key: string): Promise<BlobInfo | undefined>; put(value: BlobInfo): Promise<unknown> },
+    record: BlobRecord,
+  ): Promise<void> {
+    const existing = await infos.get(record.hash);
     // Mine stays mine: a friend's copy of my photo arriving later must not make it freeable,
     // nor move it onto their budget.
     const mine = record.mine || (existing?.mine ?? false);
     const stored: BlobRecord = existing?.mine && !existing.by ? { ...record, mine, wall: undefined, by: undefined } : { ...record, mine };
     const { bytes: _bytes, ...info } = stored;
-    await Promise.all([tx.objectStore("blobs").put(stored), tx.objectStore("blobInfo").put(info), tx.done]);
+    await Promise.all([blobs.put(stored), infos.put(info)]);
   }
 
   /** Marks a stored blob as one never to free on its own (a photo on my own wall). */
   async keepBlob(hash: string, by?: string, wall?: string): Promise<void> {
     const tx = this.db.transaction(["blobs", "blobInfo"], "readwrite", STRICT);
-    const info = await tx.objectStore("blobInfo").get(hash);
-    // Only a photo fetched for this wall becomes this wall's: a post that merely names the hash
-    // of a photo I hold from another wall neither pins it nor charges it to its author.
-    const sameWall = !wall || !info?.wall || info.wall.toLowerCase() === wall.toLowerCase();
-    if (info && !info.mine && sameWall) {
-      const record = await tx.objectStore("blobs").get(hash);
-      if (record) await tx.objectStore("blobs").put({ ...record, mine: true, by });
-      await tx.objectStore("blobInfo").put({ ...info, mine: true, by });
-    }
-    await tx.done;
+    const work = async () => {
+      const info = await tx.objectStore("blobInfo").get(hash);
+      // Only a photo fetched for this wall becomes this wall's: a post that merely names the hash
+      // of a photo I hold from another wall neither pins it nor charges it to its author.
+      const sameWall = !wall || !info?.wall || info.wall.toLowerCase() === wall.toLowerCase();
+      if (info && !info.mine && sameWall) {
+        const record = await tx.objectStore("blobs").get(hash);
+        if (record) await tx.objectStore("blobs").put({ ...record, mine: true, by });
+        await tx.objectStore("blobInfo").put({ ...info, mine: true, by });
+      }
+    };
+    await this.commit(tx, [work()]);
+  }
+
+  /** Notes that a photo was shown now: what is seen least recently is evicted first. */
+  async sawBlob(hash: string, now: number): Promise<void> {
+    const tx = this.db.transaction("blobInfo", "readwrite");
+    const work = async () => {
+      const info = await tx.store.get(hash);
+      if (info) await tx.store.put({ ...info, seenAt: now });
+    };
+    await this.commit(tx, [work()]);
+  }
+
+  /** Deletes these blobs (bytes and what is known of them); returns the bytes freed. */
+  async deleteBlobs(hashes: Iterable<string>): Promise<number> {
+    const tx = this.db.transaction(["blobs", "blobInfo"], "readwrite", STRICT);
+    let freed = 0;
+    const work = async () => {
+      for (const hash of hashes) {
+        const info = await tx.objectStore("blobInfo").get(hash);
+        if (!info) continue;
+        freed += info.size;
+        await tx.objectStore("blobs").delete(hash);
+        await tx.objectStore("blobInfo").delete(hash);
+      }
+    };
+    await this.commit(tx, [work()]);
+    return freed;
   }
 
   async storageUse(): Promise<StorageUse> {
@@ -161,16 +232,18 @@ export class Repository {
   async freeCachedBlobs(): Promise<number> {
     const tx = this.db.transaction(["blobs", "blobInfo"], "readwrite", STRICT);
     let freed = 0;
-    let cursor = await tx.objectStore("blobInfo").openCursor();
-    while (cursor) {
-      if (!cursor.value.mine || cursor.value.by) {
-        freed += cursor.value.size;
-        await tx.objectStore("blobs").delete(cursor.value.hash);
-        await cursor.delete();
+    const work = async () => {
+      let cursor = await tx.objectStore("blobInfo").openCursor();
+      while (cursor) {
+        if (!cursor.value.mine || cursor.value.by) {
+          freed += cursor.value.size;
+          await tx.objectStore("blobs").delete(cursor.value.hash);
+          await cursor.delete();
+        }
+        cursor = await cursor.continue();
       }
-      cursor = await cursor.continue();
-    }
-    await tx.done;
+    };
+    await this.commit(tx, [work()]);
     return freed;
   }
 
@@ -219,34 +292,36 @@ export class Repository {
     const tx = this.db.transaction(["identity", "friends", "events", "outbox", "meta"], "readwrite", STRICT);
     let addedEvents = 0;
     let addedFriends = 0;
-    const identity = tx.objectStore("identity");
-    const friends = tx.objectStore("friends");
-    const events = tx.objectStore("events");
-    // A browser that has nothing yet takes the backup's key too: friends pinned that one.
-    const fresh = (await friends.count()) === 0 && (await events.count()) === 0;
-    if (backup.identity && (fresh || !(await identity.get("me")))) await identity.put(backup.identity);
-    for (const f of backup.friends) {
-      // Backups made before people were keyed by canonical handle spell them as they were.
-      const key = f.handle.toLowerCase();
-      if (!(await friends.get(key))) {
-        await friends.put({ ...f, handle: key, name: f.name ?? f.handle });
-        addedFriends++;
+    const work = async () => {
+      const identity = tx.objectStore("identity");
+      const friends = tx.objectStore("friends");
+      const events = tx.objectStore("events");
+      // A browser that has nothing yet takes the backup's key too: friends pinned that one.
+      const fresh = (await friends.count()) === 0 && (await events.count()) === 0;
+      if (backup.identity && (fresh || !(await identity.get("me")))) await identity.put(backup.identity);
+      for (const f of backup.friends) {
+        // Backups made before people were keyed by canonical handle spell them as they were.
+        const key = f.handle.toLowerCase();
+        if (!(await friends.get(key))) {
+          await friends.put({ ...f, handle: key, name: f.name ?? f.handle });
+          addedFriends++;
+        }
       }
-    }
-    for (const e of backup.events) {
-      const existing = await events.get(e.id);
-      if (!existing) {
-        await events.put(e);
-        addedEvents++;
-      } else if (existing.seq === undefined && e.seq !== undefined) {
-        await events.put({ ...existing, seq: e.seq });
+      for (const e of backup.events) {
+        const existing = await events.get(e.id);
+        if (!existing) {
+          await events.put(e);
+          addedEvents++;
+        } else if (existing.seq === undefined && e.seq !== undefined) {
+          await events.put({ ...existing, seq: e.seq });
+        }
       }
-    }
-    const outbox = tx.objectStore("outbox");
-    for (const o of backup.outbox) if (!(await outbox.get(o.id))) await outbox.put(o);
-    const meta = tx.objectStore("meta");
-    for (const m of backup.meta) if (!(await meta.get(m.key))) await meta.put(m);
-    await tx.done;
+      const outbox = tx.objectStore("outbox");
+      for (const o of backup.outbox) if (!(await outbox.get(o.id))) await outbox.put(o);
+      const meta = tx.objectStore("meta");
+      for (const m of backup.meta) if (!(await meta.get(m.key))) await meta.put(m);
+    };
+    await this.commit(tx, [work()]);
     return { events: addedEvents, friends: addedFriends };
   }
 }

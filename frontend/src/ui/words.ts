@@ -2,6 +2,7 @@
 // decides with codes (sync/outcomes.ts, media/exchange.ts PhotoProblem, notices' kinds); the
 // words for people are all here.
 import type { PhotoProblem } from "../media/exchange";
+import type { StorageFaultCode } from "../store/faults";
 import type { Outcome } from "../sync/outcomes";
 import type { Notice } from "../sync/state/notices";
 import type { BrokerState } from "../sync/transport";
@@ -189,4 +190,18 @@ export function freedWords(bytes: number): string {
 export function carryingWords(count: number, bytes: number): string {
   if (count === 0) return "You carry nothing for your friends right now.";
   return `You carry ${plural(count, "post, comment or like", "posts, comments and likes")} (${sizeWords(bytes)}) for friends to deliver.`;
+}
+
+/** A storage fault (store/faults.ts) in plain words: what happened and what to do. */
+export function storageFaultWords(code: StorageFaultCode): string {
+  switch (code) {
+    case "full":
+      return "This browser has no room left for Peerwall, so this was not saved. Free some space in Settings (remove old photos), or free disk space on this device, then try again.";
+    case "unavailable":
+      return "This browser does not let Peerwall keep anything on this device: site data is turned off or blocked for this site (some private windows do this). Allow site data for this site in your browser's settings, or use a normal window, then reload.";
+    case "blocked":
+      return "Peerwall was updated, but another tab still has the older version open. Close or reload the other Peerwall tabs; this tab goes on by itself as soon as they do.";
+    case "closed":
+      return "A newer version of Peerwall opened in another tab, so this tab stopped writing. Reload this tab to go on here.";
+  }
 }
