@@ -2,9 +2,12 @@
 // size, that the bytes are an image) before they are stored or shown, resumed after a broken link
 // from the last byte received, and moved to another friend when one stalls. Served only to those
 // policy allows (sync/policy.ts mayServePhoto), at the rate their budget allows.
+import type { BlobRecord } from "../store/db";
 import type { Repository } from "../store/repository";
 import type { BlobFrame, PhotoHost, PhotoLink, PhotoPort } from "../sync/photoPort";
 import type { PhotoOrigin, PhotoSource } from "../sync/policy";
+import { Serial } from "../sync/serial";
+import { DEFAULT_PHOTO_CAP, toEvict } from "./eviction";
 import { Assembly, chunksOf, decodeChunk, HEADER_BYTES } from "./chunks";
 import { sha256Hex } from "./hash";
 import { imageTypeOf } from "./sniff";
@@ -18,6 +21,8 @@ const PROGRESS_MS = 100;
 const MAX_ATTEMPTS = 3;
 const MAX_NOT_YET = 10;
 const NOT_YET_RETRY_MS = 1000;
+const SEEN_EVERY_MS = 60_000;
+const PHOTO_CAP_KEY = "photoCap";
 
 /** Why a photo is not here, for the views' words (ui/words.ts photoProblemWords). */
 export type PhotoProblem =
@@ -75,6 +80,10 @@ export class BlobExchange implements PhotoPort {
   private readonly sending = new Map<string, Upload>();
   private readonly urls = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
+  /** When each photo was last noted as seen (this session). */
+  private readonly seen = new Map<string, number>();
+  /** One eviction at a time. */
+  private readonly trimming = new Serial();
   /** Bytes of photos each friend's posts keep on my wall (their budget), loaded on first use. */
   private budgetUse?: Promise<Map<string, number>>;
   version = 0;
@@ -99,16 +108,32 @@ export class BlobExchange implements PhotoPort {
     for (const listener of this.listeners) listener();
   }
 
-  /** Stores one of my own photos; resolves to its hash once it is on disk. */
-  async storeMine(bytes: Uint8Array<ArrayBuffer>, mime: string): Promise<string> {
+  /**
+   * One of my own photos as a record to store with the post that names it (Engine.post), so
+   * that neither lands without the other; ``adopt`` it once that post is stored.
+   */
+  async mineRecord(bytes: Uint8Array<ArrayBuffer>, mime: string): Promise<BlobRecord> {
     const hash = await sha256Hex(bytes);
-    await this.repo.saveBlob({ hash, bytes: bytes.buffer, mime, size: bytes.length, mine: true, storedAt: Date.now() });
-    this.stored.add(hash);
-    return hash;
+    return { hash, bytes: bytes.buffer, mime, size: bytes.length, mine: true, storedAt: Date.now() };
+  }
+
+  /** These photos of mine were stored (with their post): they are served and shown from now on. */
+  adopt(hashes: string[]): void {
+    for (const hash of hashes) this.stored.add(hash);
+    this.changed();
+  }
+
+  /** Stores one of my own photos on its own; resolves to its hash once it is on disk. */
+  async storeMine(bytes: Uint8Array<ArrayBuffer>, mime: string): Promise<string> {
+    const record = await this.mineRecord(bytes, mime);
+    await this.repo.saveBlob(record);
+    this.adopt([record.hash]);
+    return record.hash;
   }
 
   /** An object URL for a stored blob, made once; null while it is not here. */
   async url(hash: string): Promise<string | null> {
+    this.noteSeen(hash);
     const known = this.urls.get(hash);
     if (known) return known;
     const record = await this.repo.blob(hash);
@@ -118,6 +143,15 @@ export class BlobExchange implements PhotoPort {
     return url;
   }
 
+  /** Remembers (at most once a minute a photo) that it was shown: eviction goes least-recently-seen first. */
+  private noteSeen(hash: string): void {
+    const now = Date.now();
+    if (now - (this.seen.get(hash) ?? 0) < SEEN_EVERY_MS) return;
+    this.seen.set(hash, now);
+    // Best effort: a full disk must not stop a photo from showing.
+    this.repo.sawBlob(hash, now).catch(() => undefined);
+  }
+
   /** Forgets stored blobs (after space was freed): they are fetched again when wanted. */
   forgetCached(): void {
     this.stored.clear();
@@ -125,6 +159,51 @@ export class BlobExchange implements PhotoPort {
     for (const url of this.urls.values()) URL.revokeObjectURL(url);
     this.urls.clear();
     this.changed();
+  }
+
+  /** Forgets these blobs (evicted): fetched again when someone wants to see them. */
+  private forget(hashes: string[]): void {
+    for (const hash of hashes) {
+      this.stored.delete(hash);
+      const url = this.urls.get(hash);
+      if (url) URL.revokeObjectURL(url);
+      this.urls.delete(hash);
+    }
+    this.changed();
+  }
+
+  /** Deletes photos no standing post names any more (a deleted photo post); the bytes freed. */
+  async release(hashes: string[]): Promise<number> {
+    for (const hash of hashes) {
+      const want = this.wants.get(hash);
+      if (want) this.stopClock(want);
+      this.wants.delete(hash);
+    }
+    const freed = await this.repo.deleteBlobs(hashes);
+    this.budgetUse = undefined;
+    this.forget(hashes);
+    return freed;
+  }
+
+  /** The most friends' full-size photos may take here (bytes; Infinity: no cap). */
+  async photoCap(): Promise<number> {
+    return (await this.repo.meta<number>(PHOTO_CAP_KEY)) ?? DEFAULT_PHOTO_CAP;
+  }
+
+  async setPhotoCap(bytes: number): Promise<number> {
+    await this.repo.saveMeta(PHOTO_CAP_KEY, bytes);
+    return this.trim();
+  }
+
+  /** Lets friends' full-size photos seen least recently go until they fit the cap; the bytes freed. */
+  trim(): Promise<number> {
+    return this.trimming.run(async () => {
+      const victims = toEvict(await this.repo.allBlobInfo(), await this.photoCap(), (info) => info.kind ?? this.host.source(info.hash)?.kind ?? "full");
+      if (!victims.length) return 0;
+      const freed = await this.repo.deleteBlobs(victims);
+      this.forget(victims);
+      return freed;
+    });
   }
 
   async isStored(hash: string): Promise<boolean> {
@@ -364,6 +443,7 @@ export class BlobExchange implements PhotoPort {
       storedAt: Date.now(),
       wall: want.source.wall,
       by,
+      kind: want.source.kind,
     });
     if (by) {
       const use = await this.usage();
@@ -372,6 +452,8 @@ export class BlobExchange implements PhotoPort {
     this.stored.add(want.hash);
     this.wants.delete(want.hash);
     this.changed();
+    // Over the cap, the photos seen least recently go; a fault here must not fail the fetch.
+    if (!want.keep) await this.trim().catch(() => 0);
   }
 
   private fail(want: Want, problem: PhotoProblem): void {

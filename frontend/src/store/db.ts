@@ -58,6 +58,8 @@ export interface BlobRecord {
   by?: string;
   /** When it was last shown: others' full-size photos seen least recently are evicted first. */
   seenAt?: number;
+  /** What a post named it as: a thumbnail is kept; a friend's full image may be let go. */
+  kind?: "full" | "thumb";
 }
 
 /** What the store knows of a blob without reading its bytes. */

@@ -62,15 +62,29 @@ export class Repository {
   }
 
   /**
-   * Waits for a write transaction's requests and its commit. A failure comes out as a
+   * Makes a write transaction's requests and waits for them and its commit. A failure comes out as a
    * StorageFault where the cause is known (the transaction's error, not the AbortError its
    * requests report), and the listeners hear of it.
    */
-  private async commit(tx: { done: Promise<void>; error: DOMException | null }, ops: Promise<unknown>[]): Promise<void> {
+  private async commit(
+    tx: { done: Promise<void>; error: DOMException | null; abort(): void },
+    work: (ops: Promise<unknown>[]) => void,
+  ): Promise<void> {
+    const ops: Promise<unknown>[] = [];
     try {
+      // Requests are made in here: one that throws at once must abort those made before it.
+      work(ops);
       await Promise.all([...ops, tx.done]);
     } catch (error) {
-      // The transaction's error is set only once it has aborted.
+      // The others fail too once the transaction aborts; that is this same failure.
+      for (const op of ops) op.catch(() => undefined);
+      // A request that threw (a value that cannot be stored) leaves the transaction running:
+      // abort it, so that nothing of this change lands. Its error is set once it has aborted.
+      try {
+        tx.abort();
+      } catch {
+        // Already aborted or finished.
+      }
       await tx.done.catch(() => undefined);
       const fault = asStorageFault(error, tx.error);
       if (fault instanceof StorageFault) for (const listener of this.faultListeners) listener(fault);
@@ -88,7 +102,7 @@ export class Repository {
 
   async saveIdentity(record: IdentityRecord): Promise<void> {
     const tx = this.db.transaction("identity", "readwrite", STRICT);
-    await this.commit(tx, [tx.store.put(record)]);
+    await this.commit(tx, (ops) => ops.push(tx.store.put(record)));
   }
 
   async friends(): Promise<FriendRecord[]> {
@@ -97,12 +111,12 @@ export class Repository {
 
   async saveFriend(record: FriendRecord): Promise<void> {
     const tx = this.db.transaction("friends", "readwrite", STRICT);
-    await this.commit(tx, [tx.store.put(record)]);
+    await this.commit(tx, (ops) => ops.push(tx.store.put(record)));
   }
 
   async deleteFriend(handle: string): Promise<void> {
     const tx = this.db.transaction("friends", "readwrite", STRICT);
-    await this.commit(tx, [tx.store.delete(handle)]);
+    await this.commit(tx, (ops) => ops.push(tx.store.delete(handle)));
   }
 
   async events(): Promise<StoredEvent[]> {
@@ -113,18 +127,20 @@ export class Repository {
     return this.db.getAll("outbox");
   }
 
-  /** Stores events and outbox changes in one transaction: all of it is on disk, or none. */
+  /** Stores events, outbox changes and photos in one transaction: all of it is on disk, or none. */
   async write(change: StoreChange): Promise<void> {
-    const tx = this.db.transaction(["events", "outbox", "blobs", "blobInfo"], "readwrite", STRICT);
+    // Blob stores only when there are blobs: a transaction's scope is what it locks.
+    const scope = change.blobs?.length ? (["events", "outbox", "blobs", "blobInfo"] as const) : (["events", "outbox"] as const);
+    const tx = this.db.transaction(scope, "readwrite", STRICT);
     const events = tx.objectStore("events");
     const outbox = tx.objectStore("outbox");
-    const ops: Promise<unknown>[] = [];
-    for (const b of change.blobs ?? []) ops.push(this.putBlob(tx.objectStore("blobs"), tx.objectStore("blobInfo"), b));
-    for (const e of change.events ?? []) ops.push(events.put(e));
-    for (const o of change.outboxAdd ?? []) ops.push(outbox.put(o));
-    for (const id of change.outboxRemove ?? []) ops.push(outbox.delete(id));
-    for (const id of change.eventsRemove ?? []) ops.push(events.delete(id));
-    await this.commit(tx, ops);
+    await this.commit(tx, (ops) => {
+      for (const b of change.blobs ?? []) ops.push(this.putBlob(tx.objectStore("blobs"), tx.objectStore("blobInfo"), b));
+      for (const e of change.events ?? []) ops.push(events.put(e));
+      for (const o of change.outboxAdd ?? []) ops.push(outbox.put(o));
+      for (const id of change.outboxRemove ?? []) ops.push(outbox.delete(id));
+      for (const id of change.eventsRemove ?? []) ops.push(events.delete(id));
+    });
   }
 
   async meta<T>(key: string): Promise<T | undefined> {
@@ -133,7 +149,7 @@ export class Repository {
 
   async saveMeta(key: string, value: unknown): Promise<void> {
     const tx = this.db.transaction("meta", "readwrite", STRICT);
-    await this.commit(tx, [tx.store.put({ key, value })]);
+    await this.commit(tx, (ops) => ops.push(tx.store.put({ key, value })));
   }
 
   async blob(hash: string): Promise<BlobRecord | undefined> {
@@ -156,7 +172,7 @@ export class Repository {
   /** Stores a blob; the caller has verified that ``bytes`` hash to ``hash``. */
   async saveBlob(record: BlobRecord): Promise<void> {
     const tx = this.db.transaction(["blobs", "blobInfo"], "readwrite", STRICT);
-    await this.commit(tx, [this.putBlob(tx.objectStore("blobs"), tx.objectStore("blobInfo"), record)]);
+    await this.commit(tx, (ops) => ops.push(this.putBlob(tx.objectStore("blobs"), tx.objectStore("blobInfo"), record)));
   }
 
   private async putBlob(
@@ -187,7 +203,7 @@ export class Repository {
         await tx.objectStore("blobInfo").put({ ...info, mine: true, by });
       }
     };
-    await this.commit(tx, [work()]);
+    await this.commit(tx, (ops) => ops.push(work()));
   }
 
   /** Notes that a photo was shown now: what is seen least recently is evicted first. */
@@ -197,7 +213,7 @@ export class Repository {
       const info = await tx.store.get(hash);
       if (info) await tx.store.put({ ...info, seenAt: now });
     };
-    await this.commit(tx, [work()]);
+    await this.commit(tx, (ops) => ops.push(work()));
   }
 
   /** Deletes these blobs (bytes and what is known of them); returns the bytes freed. */
@@ -213,7 +229,7 @@ export class Repository {
         await tx.objectStore("blobInfo").delete(hash);
       }
     };
-    await this.commit(tx, [work()]);
+    await this.commit(tx, (ops) => ops.push(work()));
     return freed;
   }
 
@@ -243,7 +259,7 @@ export class Repository {
         cursor = await cursor.continue();
       }
     };
-    await this.commit(tx, [work()]);
+    await this.commit(tx, (ops) => ops.push(work()));
     return freed;
   }
 
@@ -321,7 +337,7 @@ export class Repository {
       const meta = tx.objectStore("meta");
       for (const m of backup.meta) if (!(await meta.get(m.key))) await meta.put(m);
     };
-    await this.commit(tx, [work()]);
+    await this.commit(tx, (ops) => ops.push(work()));
     return { events: addedEvents, friends: addedFriends };
   }
 }

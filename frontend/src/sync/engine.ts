@@ -8,7 +8,7 @@
 //
 // Plain TypeScript: it talks to a Transport and a Repository, never to the DOM or PeerJS.
 import type { Identity } from "../crypto/identity";
-import type { FriendRecord } from "../store/db";
+import type { BlobRecord, FriendRecord } from "../store/db";
 import type { Repository } from "../store/repository";
 import { Diagnostics, type Dropped } from "./diagnostics";
 import type { PhotoRef, SignedEvent, WallEvent } from "./events";
@@ -16,7 +16,7 @@ import { sameHandle } from "./handles";
 import type { Words } from "./outcomes";
 import { Connections, type Want } from "./peers/connections";
 import type { PhotoHost, PhotoPort } from "./photoPort";
-import { CARRY_BUDGET_BYTES, mayServePhoto, PER_FRIEND, photoNeeds, photoSource } from "./policy";
+import { CARRY_BUDGET_BYTES, mayServePhoto, PER_FRIEND, photoNeeds, photosLetGo, photoSource } from "./policy";
 import { Delivery } from "./protocol/delivery";
 import { Friendship, type HandleLookup } from "./protocol/friendship";
 import { route } from "./protocol/router";
@@ -161,6 +161,9 @@ export class Engine {
       const theirs = events.filter((e) => !sameHandle(e.author, me));
       arrivals.note(theirs);
       photos?.need(photoNeeds(theirs, me));
+      // A deleted photo post gives its space back.
+      const gone = photosLetGo(events, log);
+      if (gone.length) void photos?.release(gone);
       void notices.fromEvents(theirs, log).then((added) => added.length && changed());
     };
     const friendship: Friendship = new Friendship({
@@ -422,8 +425,9 @@ export class Engine {
     return this.friendship.confirmKey(handle);
   }
 
-  post(wall: string, text: string, photos?: PhotoRef[]): Promise<SignedEvent> {
-    return this.delivery.write(wall, "post", photos?.length ? { text, photos } : { text });
+  /** ``blobs``: the photos' bytes, stored with the post in one transaction (all of it, or none). */
+  post(wall: string, text: string, photos?: PhotoRef[], blobs?: BlobRecord[]): Promise<SignedEvent> {
+    return this.delivery.write(wall, "post", photos?.length ? { text, photos } : { text }, blobs);
   }
 
   comment(wall: string, post: string, text: string): Promise<SignedEvent> {

@@ -40,4 +40,6 @@ export interface PhotoPort {
   gone(peer: string): void;
   /** Photos of posts just stored: thumbnails always, full images where I keep a wall. */
   need(photos: { hash: string; keep: boolean }[]): void;
+  /** Photos no standing post names any more: their bytes may go. */
+  release(hashes: string[]): Promise<number>;
 }

@@ -208,6 +208,29 @@ export function photoNeeds(events: Iterable<WallEvent>, me: string): { hash: str
   return needs;
 }
 
+/** What ``photosLetGo`` reads of the event log. */
+export interface PhotoPosts {
+  event(id: string): WallEvent | undefined;
+  postsWithPhoto(hash: string): WallEvent[];
+  isDeleted(id: string): boolean;
+}
+
+/**
+ * The photos that no post still standing names once these events landed: their bytes can go,
+ * so that deleting old photo posts gives the space back.
+ */
+export function photosLetGo(events: Iterable<WallEvent>, log: PhotoPosts): string[] {
+  const gone = new Set<string>();
+  for (const e of events) {
+    if (e.kind !== "delete") continue;
+    const target = log.event((e.body as DeleteBody).target);
+    if (!target || target.kind !== "post" || !log.isDeleted(target.id)) continue;
+    for (const photo of (target.body as PostBody).photos ?? [])
+      for (const hash of [photo.full, photo.thumb]) if (log.postsWithPhoto(hash).every((p) => log.isDeleted(p.id))) gone.add(hash);
+  }
+  return [...gone];
+}
+
 /**
  * When an event happened, for ordering: its author's clock, but never later than when I first
  * held it. A post dated a day ahead would otherwise sit on top of every feed for a day.

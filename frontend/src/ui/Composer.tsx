@@ -1,8 +1,9 @@
 // The composer: "New post", "Post", "Add photo". Ctrl/Cmd+Enter posts.
-// Chosen photos show at once and are prepared in the background; posting stores them (durably,
-// as mine) and then writes the post that names them.
+// Chosen photos show at once and are prepared in the background; posting stores them with the
+// post that names them, in one transaction.
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { photoProblem, type PreparedPhoto, preparePhoto } from "../media/image";
+import type { BlobRecord } from "../store/db";
 import type { Engine } from "../sync/engine";
 import { LIMITS, type PhotoRef } from "../sync/events";
 import { Avatar } from "./Handle";
@@ -100,12 +101,17 @@ export function Composer({ engine, photos, wall }: { engine: Engine; photos: Pho
       );
       if (!posted.trim() && !prepared.length) throw new Error("There is nothing left to post.");
       const refs: PhotoRef[] = [];
+      const blobs: BlobRecord[] = [];
       for (const p of prepared) {
-        const full = await photos.storeMine(p.full.bytes, p.full.mime);
-        const thumb = await photos.storeMine(p.thumb.bytes, p.thumb.mime);
-        refs.push({ full, thumb, mime: p.full.mime, w: p.full.w, h: p.full.h });
+        const full = await photos.mineRecord(p.full.bytes, p.full.mime);
+        const thumb = await photos.mineRecord(p.thumb.bytes, p.thumb.mime);
+        blobs.push(full, thumb);
+        refs.push({ full: full.hash, thumb: thumb.hash, mime: p.full.mime, w: p.full.w, h: p.full.h });
       }
-      await engine.post(wall, posted, refs.length ? refs : undefined);
+      // The post and its photos land in one transaction: a full disk or a closed tab leaves
+      // all of it or none of it.
+      await engine.post(wall, posted, refs.length ? refs : undefined, blobs);
+      photos.adopt(blobs.map((b) => b.hash));
     });
     if (ok && alive.current) {
       // Whatever was typed or chosen while it was being posted stays.

@@ -4,7 +4,7 @@ import type { BlobExchange } from "../media/exchange";
 import { photoProblemWords } from "./words";
 
 /** What the views need of the photo exchange (the app passes its BlobExchange). */
-export type Photos = Pick<BlobExchange, "storeMine" | "url" | "status" | "show" | "retry" | "uploads" | "isStored" | "subscribe">;
+export type Photos = Pick<BlobExchange, "mineRecord" | "adopt" | "url" | "status" | "show" | "retry" | "uploads" | "isStored" | "subscribe">;
 
 export type PhotoState =
   | { kind: "shown"; url: string }

@@ -3,7 +3,7 @@
 // refuses it (nack). A friend's post, comment or like for my wall is checked, counted against
 // their budget, given its place, and acknowledged.
 import type { Identity } from "../../crypto/identity";
-import type { OutboxRecord } from "../../store/db";
+import type { BlobRecord, OutboxRecord } from "../../store/db";
 import type { Diagnostics } from "../diagnostics";
 import {
   type Body,
@@ -57,8 +57,11 @@ export class Delivery {
 
   constructor(private readonly options: DeliveryOptions) {}
 
-  /** Writes an event by me on ``wall``: mine at once, a friend's through my outbox. */
-  async write(wall: string, kind: Kind, body: Body): Promise<SignedEvent> {
+  /**
+   * Writes an event by me on ``wall``: mine at once, a friend's through my outbox. ``blobs``
+   * (the photos it names) are stored in the same transaction: a post never lands without them.
+   */
+  async write(wall: string, kind: Kind, body: Body, blobs?: BlobRecord[]): Promise<SignedEvent> {
     const { me, identity, log, outbox, book, now, words } = this.options;
     const mine = sameHandle(wall, me);
     if (!mine && !book.isFriend(wall)) throw new Refused({ code: "not-your-friend", handle: wall }, words);
@@ -66,11 +69,11 @@ export class Delivery {
     if (refusal) throw new Refused(refusal, words);
     const event = await createEvent(identity, me, mine ? me : book.name(wall), kind, body, now());
     if (mine) {
-      await this.appendToMyWall(event);
+      await this.appendToMyWall(event, blobs);
       return event;
     }
     const item: OutboxRecord = { id: event.id, to: event.wall, createdAt: now() };
-    await log.store([event], { outboxAdd: [item] });
+    await log.store([event], { outboxAdd: [item], blobs });
     outbox.added([item]);
     this.options.changed();
     const owner = this.options.trusted(wall);
@@ -244,13 +247,13 @@ export class Delivery {
     this.options.changed();
   }
 
-  private appendToMyWall(event: SignedEvent): Promise<WallEvent> {
+  private appendToMyWall(event: SignedEvent, blobs?: BlobRecord[]): Promise<WallEvent> {
     const { me, log } = this.options;
     return this.writes.run(async () => {
       const existing = log.event(event.id);
       if (existing?.seq !== undefined) return existing;
       const stored = await ordered(this.options.identity, event, log.cursor(me) + 1);
-      await log.store([stored]);
+      await log.store([stored], { blobs });
       this.options.appended(stored);
       return stored;
     });

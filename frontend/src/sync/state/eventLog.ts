@@ -1,15 +1,19 @@
 // Every event I hold, by id and by wall, with each wall's cursor (its highest seq): written to
 // the store durably first, then remembered, so what the views show is always on disk.
-import type { StoredEvent } from "../../store/db";
+import type { BlobRecord, StoredEvent } from "../../store/db";
 import type { Repository } from "../../store/repository";
-import { type FriendsBody, type PostBody, stripSeq, type WallEvent } from "../events";
+import { type DeleteBody, type FriendsBody, type PostBody, stripSeq, type WallEvent } from "../events";
 import { canon } from "../handles";
 import { orderTime, type WallReader } from "../policy";
+import { mayDelete } from "../wall";
 
 /** Outbox rows written in the same transaction as events (the outbox part keeps its own memory). */
-export interface OutboxChange {
+/** What is written in the same transaction as the events: all of it lands, or none. */
+export interface Alongside {
   outboxAdd?: { id: string; to: string; createdAt: number }[];
   outboxRemove?: string[];
+  /** The photos the events name (mine, with my post). */
+  blobs?: BlobRecord[];
 }
 
 export class EventLog implements WallReader {
@@ -25,6 +29,8 @@ export class EventLog implements WallReader {
   private readonly carriers = new Map<string, string>();
   /** Each wall's latest signed friend list, as canonical handles. */
   private readonly friendLists = new Map<string, { seq: number; friends: Set<string> }>();
+  /** The delete events naming each target (by target id). */
+  private readonly deletes = new Map<string, Set<string>>();
   /** Each photo hash, and the posts that carry it. */
   private readonly photoPosts = new Map<string, Set<string>>();
   /** When I first held an event its author dated in the future (see policy.orderTime). */
@@ -112,6 +118,17 @@ export class EventLog implements WallReader {
   }
 
   /** The posts that carry this photo hash. */
+  /** Has someone allowed to (its author or the wall's owner) deleted this event? */
+  isDeleted(id: string): boolean {
+    const target = this.byId.get(id);
+    if (!target) return false;
+    for (const deleteId of this.deletes.get(id) ?? []) {
+      const e = this.byId.get(deleteId);
+      if (e && mayDelete(e.author, target, target.wall)) return true;
+    }
+    return false;
+  }
+
   postsWithPhoto(hash: string): WallEvent[] {
     const out: WallEvent[] = [];
     for (const id of this.photoPosts.get(hash) ?? []) {
@@ -135,11 +152,12 @@ export class EventLog implements WallReader {
   // --- writing ------------------------------------------------------------------------
 
   /**
-   * Stores events (and outbox rows) in one durable transaction, then remembers the events.
+   * Stores events (with their outbox rows and photos) in one durable transaction, then remembers
+   * the events.
    * ``via``: the friend who carried them (their wall's owner has not confirmed them yet).
    */
-  async store(events: WallEvent[], outbox: OutboxChange = {}, via?: string): Promise<void> {
-    await this.repo.write({ events: events as StoredEvent[], ...outbox });
+  async store(events: WallEvent[], alongside: Alongside = {}, via?: string): Promise<void> {
+    await this.repo.write({ events: events as StoredEvent[], ...alongside });
     for (const e of events) this.remember(e);
     let carried = false;
     if (via) {
@@ -195,6 +213,12 @@ export class EventLog implements WallReader {
     if (!wall) this.byWall.set(wallKey, (wall = new Map()));
     wall.set(event.id, event);
     this.touch(wallKey);
+    if (event.kind === "delete") {
+      const target = (event.body as DeleteBody).target;
+      let deletes = this.deletes.get(target);
+      if (!deletes) this.deletes.set(target, (deletes = new Set()));
+      deletes.add(event.id);
+    }
     if (event.kind === "post") {
       for (const photo of (event.body as PostBody).photos ?? []) {
         for (const hash of [photo.full, photo.thumb]) {

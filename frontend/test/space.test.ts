@@ -1,0 +1,161 @@
+// Space: a post and its photos land together or not at all, a full store is named, friends'
+// full-size photos are let go least-recently-seen first under a cap (never my wall's, never a
+// thumbnail), and deleting a photo post gives its space back.
+import { IDBFactory, IDBObjectStore } from "fake-indexeddb";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { DEFAULT_PHOTO_CAP, toEvict } from "../src/media/eviction";
+import type { BlobInfo } from "../src/store/db";
+import { openDatabase } from "../src/store/db";
+import { StorageFault } from "../src/store/faults";
+import { Repository } from "../src/store/repository";
+import type { PhotoRef } from "../src/sync/events";
+import { befriend, jpegBytes, makeUser, SimNetwork, until, type User } from "./sim";
+
+const MB = 1024 * 1024;
+
+function info(hash: string, size: number, more: Partial<BlobInfo> = {}): BlobInfo {
+  return { hash, size, mime: "image/jpeg", mine: false, storedAt: 0, wall: "bob", ...more };
+}
+
+async function postWithPhoto(user: User, seed: number, text = `photo ${seed}`): Promise<{ id: string; ref: PhotoRef }> {
+  const full = await user.blobs.mineRecord(jpegBytes(50_000, seed), "image/jpeg");
+  const thumb = await user.blobs.mineRecord(jpegBytes(2_000, seed + 1), "image/jpeg");
+  const ref: PhotoRef = { full: full.hash, thumb: thumb.hash, mime: "image/jpeg", w: 2048, h: 1536 };
+  const event = await user.engine.post(user.handle, text, [ref], [full, thumb]);
+  user.blobs.adopt([full.hash, thumb.hash]);
+  return { id: event.id, ref };
+}
+
+describe("choosing which photos to let go", () => {
+  it("keeps everything under the cap", () => {
+    expect(toEvict([info("a", 10 * MB), info("b", 10 * MB)], 20 * MB, () => "full")).toEqual([]);
+  });
+
+  it("lets friends' full images go, least recently seen first, until they fit", () => {
+    const infos = [
+      info("seen-yesterday", 10 * MB, { storedAt: 1, seenAt: 500 }),
+      info("never-seen-old", 10 * MB, { storedAt: 100 }),
+      info("seen-now", 10 * MB, { storedAt: 2, seenAt: 900 }),
+    ];
+    expect(toEvict(infos, 15 * MB, () => "full")).toEqual(["never-seen-old", "seen-yesterday"]);
+  });
+
+  it("never lets go of my wall's photos or of thumbnails, however far over the cap", () => {
+    const infos = [
+      info("mine", 40 * MB, { mine: true, wall: undefined }),
+      info("bob-on-my-wall", 40 * MB, { mine: true, by: "bob" }),
+      info("thumb", 1 * MB),
+      info("full", 5 * MB),
+    ];
+    expect(toEvict(infos, 0, (i) => (i.hash === "thumb" ? "thumb" : "full"))).toEqual(["full"]);
+  });
+
+  it("has a default cap", () => {
+    expect(DEFAULT_PHOTO_CAP).toBeGreaterThan(0);
+  });
+});
+
+describe("a post and its photos, all or nothing", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("stores the post and its photos in one write", async () => {
+    const net = new SimNetwork();
+    const alice = await makeUser(net, "alice");
+    const { ref } = await postWithPhoto(alice, 1);
+    expect(await alice.repo.hasBlob(ref.full)).toBe(true);
+    expect(await alice.repo.hasBlob(ref.thumb)).toBe(true);
+    expect(alice.engine.wall("alice").map((p) => p.event.body.text)).toEqual(["photo 1"]);
+  });
+
+  it("a write that fails half-way leaves neither the photo nor the post, and nothing in memory", async () => {
+    const net = new SimNetwork();
+    const alice = await makeUser(net, "alice");
+    const full = await alice.blobs.mineRecord(jpegBytes(50_000, 7), "image/jpeg");
+    const thumb = await alice.blobs.mineRecord(jpegBytes(2_000, 8), "image/jpeg");
+    const ref: PhotoRef = { full: full.hash, thumb: thumb.hash, mime: "image/jpeg", w: 2048, h: 1536 };
+    // The disk fills while the post is written: the events store refuses it after the photos
+    // were put in the same transaction (as Chromium's QuotaExceededError does, empty message).
+    const put = IDBObjectStore.prototype.put;
+    vi.spyOn(IDBObjectStore.prototype, "put").mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore["put"]>) {
+      if (this.name === "events") throw new DOMException("", "QuotaExceededError");
+      return put.apply(this, args);
+    });
+    const faults: string[] = [];
+    alice.repo.onFault((f) => faults.push(f.code));
+    const attempt = alice.engine.post("alice", "will not fit", [ref], [full, thumb]);
+    await expect(attempt).rejects.toBeInstanceOf(StorageFault);
+    await expect(attempt).rejects.toMatchObject({ code: "full" });
+    vi.restoreAllMocks();
+    expect(faults).toEqual(["full"]);
+    expect(await alice.repo.hasBlob(full.hash)).toBe(false);
+    expect(await alice.repo.hasBlob(thumb.hash)).toBe(false);
+    expect((await alice.repo.events()).filter((e) => e.kind === "post")).toEqual([]);
+    expect(alice.engine.wall("alice")).toEqual([]);
+    // Once there is room again, the same post goes through, with the next place on the wall.
+    const posted = await alice.engine.post("alice", "fits now", [ref], [full, thumb]);
+    expect(posted.kind).toBe("post");
+    expect(await alice.repo.hasBlob(full.hash)).toBe(true);
+    expect(alice.engine.wall("alice").map((p) => p.event.body.text)).toEqual(["fits now"]);
+  });
+
+  it("a value that cannot be stored aborts the whole write instead of committing the rest", async () => {
+    const repo = new Repository(await openDatabase("carol", new IDBFactory()));
+    const blob = { hash: "h1", bytes: new ArrayBuffer(8), mime: "image/jpeg", size: 8, mine: true, storedAt: 1 };
+    const unstorable = { id: "e1", wall: "carol", author: "carol", kind: "post", ts: 1, sig: "s", body: { f: () => 1 } };
+    await expect(repo.write({ blobs: [blob], events: [unstorable] })).rejects.toBeTruthy();
+    expect(await repo.hasBlob("h1")).toBe(false);
+    expect(await repo.events()).toEqual([]);
+  });
+});
+
+describe("space given back", () => {
+  it("deleting my photo post deletes its photos, unless another post still shows them", async () => {
+    const net = new SimNetwork();
+    const alice = await makeUser(net, "alice");
+    const first = await postWithPhoto(alice, 11, "first");
+    const second = await postWithPhoto(alice, 11, "the same photo again");
+    const other = await postWithPhoto(alice, 21, "another");
+    await alice.engine.remove("alice", first.id);
+    // The second post still names the photo: it stays.
+    expect(await alice.repo.hasBlob(first.ref.full)).toBe(true);
+    await alice.engine.remove("alice", second.id);
+    await until(() => alice.blobs.status(first.ref.full).state !== "stored", 2000, "the photo to go");
+    expect(await alice.repo.hasBlob(first.ref.full)).toBe(false);
+    expect(await alice.repo.hasBlob(first.ref.thumb)).toBe(false);
+    expect(await alice.repo.hasBlob(other.ref.full)).toBe(true);
+  });
+
+  it("a friend's deleted photo post lets go of the copies I held, and friends' full images stay under my cap", async () => {
+    const net = new SimNetwork();
+    const alice = await makeUser(net, "alice");
+    const bob = await makeUser(net, "bob");
+    for (const u of [alice, bob]) u.transport.goOnline();
+    await befriend(alice, bob);
+    const posts: { id: string; ref: PhotoRef }[] = [];
+    for (let i = 0; i < 3; i++) posts.push(await postWithPhoto(alice, 100 + i * 2));
+    await until(() => bob.engine.wall("alice").length === 3, 8000, "alice's posts at bob's");
+    // Bob opens all three full images, the oldest first.
+    for (const p of posts) {
+      await bob.blobs.show(p.ref.full);
+      await until(() => bob.blobs.status(p.ref.full).state === "stored", 8000, "a full image");
+      await bob.repo.sawBlob(p.ref.full, Date.now());
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // A cap that holds two of them: the one seen least recently goes, its thumbnail stays.
+    const freed = await bob.blobs.setPhotoCap(120_000);
+    expect(freed).toBe(50_000);
+    expect(await bob.repo.hasBlob(posts[0]!.ref.full)).toBe(false);
+    expect(await bob.repo.hasBlob(posts[0]!.ref.thumb)).toBe(true);
+    expect(await bob.repo.hasBlob(posts[2]!.ref.full)).toBe(true);
+    // Opened again, it is fetched again.
+    await bob.blobs.show(posts[0]!.ref.full);
+    await until(() => bob.blobs.status(posts[0]!.ref.full).state === "stored", 8000, "the evicted image fetched again");
+    // ...and now the one seen least recently is the second.
+    expect(await bob.repo.hasBlob(posts[1]!.ref.full)).toBe(false);
+    // Alice deletes her last post: bob lets its photos go too.
+    await alice.engine.remove("alice", posts[2]!.id);
+    await until(() => bob.engine.wall("alice").length === 2, 8000, "the delete at bob's");
+    await until(() => bob.blobs.status(posts[2]!.ref.thumb).state !== "stored", 8000, "bob letting the photos go");
+    expect(await bob.repo.hasBlob(posts[2]!.ref.thumb)).toBe(false);
+  }, 30_000);
+});
