@@ -1,13 +1,15 @@
 // The composition root: one live tab, the store, my identity, the broker link, the sync
 // engine and the views, wired together. Nothing else knows all of them.
-import { render } from "preact";
+import { type JSX, render } from "preact";
 import { sha256Hex } from "../media/hash";
 import { PeerjsTransport } from "../net/peerjsTransport";
 import type { BrokerState } from "../sync/transport";
 import { openDatabase } from "../store/db";
+import { asStorageFault, StorageFault, type StorageFaultCode } from "../store/faults";
 import { Repository } from "../store/repository";
 import { App } from "../ui/App";
 import { Notice } from "../ui/Notice";
+import { startFaultWords } from "../ui/words";
 import { backupFileName, parseBackup } from "./backup";
 import { Observable } from "./observable";
 import { createPeerwall } from "./peerwall";
@@ -25,8 +27,33 @@ async function lookupHandle(wanted: string): Promise<string | null> {
   return typeof body.handle === "string" ? body.handle : null;
 }
 
+/** The page's one notice for a storage fault, with a way to try again. */
+function StorageNotice({ code }: { code: StorageFaultCode }) {
+  const { title, words } = startFaultWords(code);
+  return (
+    <Notice title={title} action={code === "blocked" ? undefined : <ReloadButton />}>
+      {words}
+    </Notice>
+  );
+}
+
+function ReloadButton() {
+  return (
+    <button type="button" class="button" onClick={() => location.reload()}>
+      Reload
+    </button>
+  );
+}
+
 async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void> {
-  const repo = new Repository(await openDatabase(me));
+  let closed!: (fault: StorageFault) => void;
+  const storageClosed = new Promise<StorageFault>((resolve) => (closed = resolve));
+  const db = await openDatabase(me, undefined, {
+    // Until the other tab lets go there is nothing else to show; the open then goes on by itself.
+    blocked: () => render(<StorageNotice code="blocked" />, mount),
+    closed,
+  });
+  const repo = new Repository(db);
   const persistence = askToPersist();
   const connection = new Observable<BrokerState>({ kind: "connecting" });
   const transport = new PeerjsTransport(me, (state) => connection.set(state));
@@ -53,16 +80,26 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
     },
   };
 
-  void lock.lost.then(() => {
+  let stopped = false;
+  const stop = (notice: JSX.Element) => {
+    if (stopped) return;
+    stopped = true;
     engine.stop();
     transport.stop();
     repo.close();
-    render(
+    render(notice, mount);
+  };
+  void lock.lost.then(() =>
+    stop(
       <Notice title="Peerwall is open in another tab">
         This tab stepped aside so that only one tab writes your wall. <a href="/app/">Use it here instead</a>
       </Notice>,
-      mount,
-    );
+    ),
+  );
+  void storageClosed.then((fault) => {
+    stop(<StorageNotice code={fault.code} />);
+    // This tab no longer writes: another may be the live one.
+    lock.release();
   });
 
   const storage = {
@@ -98,14 +135,24 @@ async function main(me: string, mount: HTMLElement): Promise<void> {
   );
 }
 
+/** The app could not start: a storage fault in plain words, anything else as it is. */
+function failed(error: unknown, mount: HTMLElement): void {
+  const fault = asStorageFault(error);
+  if (fault instanceof StorageFault) {
+    // The browser's doing, not a bug of the app: said on the page, the cause kept for whoever looks.
+    console.warn("[peerwall] cannot open the store:", fault.cause ?? fault);
+    render(<StorageNotice code={fault.code} />, mount);
+    return;
+  }
+  console.error(error);
+  render(
+    <Notice title="Peerwall could not start" action={<ReloadButton />}>
+      {error instanceof Error ? error.message : String(error)}
+    </Notice>,
+    mount,
+  );
+}
+
 if (root && handle) {
-  main(handle, root).catch((error: unknown) => {
-    console.error(error);
-    render(
-      <Notice title="Peerwall could not start">
-        {error instanceof Error ? error.message : String(error)}. Reload the page to try again.
-      </Notice>,
-      root,
-    );
-  });
+  main(handle, root).catch((error: unknown) => failed(error, root));
 }

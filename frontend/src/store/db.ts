@@ -2,6 +2,7 @@
 // Writes use durability "strict": when a write resolves it is on disk, and only then does the
 // UI say it is done.
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import { asStorageFault, StorageFault } from "./faults";
 
 export type FriendState = "requested-out" | "requested-in" | "accepted" | "declined" | "blocked";
 
@@ -90,10 +91,40 @@ export function databaseName(handle: string): string {
   return `peerwall-${handle.toLowerCase()}`;
 }
 
-export function openDatabase(handle: string, factory?: IDBFactory): Promise<Database> {
+/** What the page hears of its connection while it runs. */
+export interface OpenEvents {
+  /**
+   * The upgrade waits for another tab that holds an older version open (an old build of the app
+   * left open across a deploy). The open goes on by itself once that tab lets go.
+   */
+  blocked?: () => void;
+  /**
+   * The connection is gone: closed at once for a newer version opening elsewhere (so that one is
+   * not kept waiting), or closed by the browser. Nothing more can be read or written through it.
+   */
+  closed?: (fault: StorageFault) => void;
+}
+
+/**
+ * Opens (creating or upgrading) the handle's database. Fails with a StorageFault where the cause
+ * is known: no IndexedDB at all, or one the browser refuses for the site, count as "unavailable".
+ */
+export async function openDatabase(handle: string, factory?: IDBFactory, events: OpenEvents = {}): Promise<Database> {
+  let available: IDBFactory | null | undefined;
+  try {
+    available = factory ?? globalThis.indexedDB;
+  } catch (error) {
+    // Old Firefox with cookies off throws a SecurityError on merely reading window.indexedDB.
+    throw new StorageFault("unavailable", error);
+  }
+  // Turned off (Firefox's dom.indexedDB.enabled), or a browser without it.
+  if (!available) throw new StorageFault("unavailable", new Error("this browser has no IndexedDB"));
+  // An upgrade that fails only says AbortError; its transaction holds the reason (a full disk).
+  let upgrading: { error: DOMException | null } | undefined;
   const open = () =>
     openDB<PeerwallDB>(databaseName(handle), 3, {
       async upgrade(db, oldVersion, _newVersion, tx) {
+        upgrading = tx;
         if (oldVersion < 1) {
           db.createObjectStore("identity", { keyPath: "id" });
           db.createObjectStore("friends", { keyPath: "handle" });
@@ -124,14 +155,30 @@ export function openDatabase(handle: string, factory?: IDBFactory): Promise<Data
           }
         }
       },
+      blocked: () => events.blocked?.(),
+      blocking: (_current, _wanted, event) => {
+        // A newer version (or a deletion) waits for this connection: let go of it at once.
+        (event.target as IDBDatabase).close();
+        events.closed?.(new StorageFault("closed", new Error("another tab is upgrading or deleting the database")));
+      },
+      terminated: () => events.closed?.(new StorageFault("closed", new Error("the browser closed the database"))),
     });
-  if (!factory) return open();
-  // Tests hand in an IndexedDB implementation of their own.
-  const previous = globalThis.indexedDB;
-  globalThis.indexedDB = factory;
+  let opening: Promise<Database>;
   try {
-    return open();
-  } finally {
-    globalThis.indexedDB = previous;
+    if (!factory) {
+      opening = open();
+    } else {
+      // Tests hand in an IndexedDB implementation of their own; idb reads the global, at once.
+      const previous = globalThis.indexedDB;
+      globalThis.indexedDB = factory;
+      try {
+        opening = open();
+      } finally {
+        globalThis.indexedDB = previous;
+      }
+    }
+    return await opening;
+  } catch (error) {
+    throw asStorageFault(error, upgrading?.error ?? undefined);
   }
 }

@@ -4,6 +4,11 @@
 // or NS_ERROR_FILE_NO_DEVICE_SPACE in older Firefox, and an UnknownError naming the disk when
 // LevelDB itself cannot write; a request inside a transaction that was aborted for lack of room
 // only says AbortError, and the transaction holds the real reason.
+// A store the browser will not give the site: Chromium says "UnknownError: Internal error opening
+// backing store for indexedDB.open." when it cannot write the profile's IndexedDB files (seen
+// here with that folder read-only, or a file in its place), "The user denied permission to access
+// the database." when site data is blocked; Firefox a SecurityError with cookies off, and an
+// InvalidStateError "...did not allow mutations" in its private windows before version 115.
 
 /**
  * - ``full``: no room left (the disk, or the quota the browser gives this site).
@@ -11,7 +16,8 @@
  *   off, refused for the site, or its files unreadable).
  * - ``blocked``: an upgrade waits for another tab that holds an older version open.
  * - ``closed``: this tab's connection was closed (a newer version opened elsewhere, or the
- *   browser closed it).
+ *   browser closed it), or the store is already of a newer version than this page can open
+ *   (VersionError): either way, reloading brings the newer Peerwall.
  */
 export type StorageFaultCode = "full" | "unavailable" | "blocked" | "closed";
 
@@ -26,7 +32,7 @@ export class StorageFault extends Error {
 }
 
 const FULL_NAMES = new Set(["QuotaExceededError", "NS_ERROR_DOM_QUOTA_REACHED", "NS_ERROR_FILE_NO_DEVICE_SPACE"]);
-const FULL_WORDS = /quota|no space|not enough space|disk (is )?full|device space|out of space|ENOSPC/i;
+const FULL_WORDS = /quota|no space|not enough space|disk (is )?full|full disk|device space|out of space|ENOSPC/i;
 const UNAVAILABLE_NAMES = new Set(["SecurityError", "NotAllowedError", "NS_ERROR_DOM_INDEXEDDB_NOT_ALLOWED_ERR"]);
 const UNAVAILABLE_WORDS = /backing store|not allowed|denied|private|disabled|indexedDB is not/i;
 
@@ -55,7 +61,11 @@ export function storageFaultOf(error: unknown, transactionError?: unknown): Stor
   if (FULL_NAMES.has(name) || legacyCode === 22 || (name === "UnknownError" && FULL_WORDS.test(message))) return "full";
   if (UNAVAILABLE_NAMES.has(name)) return "unavailable";
   if (name === "UnknownError" && UNAVAILABLE_WORDS.test(message)) return "unavailable";
+  if (name === "InvalidStateError" && /did not allow mutations/i.test(message)) return "unavailable";
   if (name === "InvalidStateError" && /clos/i.test(message)) return "closed";
+  // Safari, when its IndexedDB process went away under the page.
+  if (name === "UnknownError" && /connection to indexed database server lost/i.test(message)) return "closed";
+  if (name === "VersionError") return "closed";
   return null;
 }
 

@@ -114,6 +114,15 @@ export function connectionWords(state: BrokerState, retryAt: number, now: number
   }
 }
 
+/**
+ * Said under the connection status while the broker cannot be reached: why the app still shows
+ * a wall, and that it goes on trying. Null while there is nothing to explain.
+ */
+export function brokerWords(state: BrokerState, unreached: boolean): string | null {
+  if (!unreached || state.kind === "online" || state.kind === "refused") return null;
+  return "Peerwall cannot reach its server right now. What you see is kept in this browser, and what you post is kept here too and goes out once the server is back. It keeps trying by itself.";
+}
+
 /** "1 item", "3 items". */
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -198,10 +207,27 @@ export function storageFaultWords(code: StorageFaultCode): string {
     case "full":
       return "This browser has no room left for Peerwall, so this was not saved. Free some space in Settings (remove old photos), or free disk space on this device, then try again.";
     case "unavailable":
-      return "This browser does not let Peerwall keep anything on this device: site data is turned off or blocked for this site (some private windows do this). Allow site data for this site in your browser's settings, or use a normal window, then reload.";
+      return "This browser does not let Peerwall keep anything on this device: site data may be blocked for this site, this may be a private window, or the browser cannot write its files. Allow site data for this site in your browser's settings, or use a normal window, then reload. If that does not help, restart the browser.";
     case "blocked":
       return "Peerwall was updated, but another tab still has the older version open. Close or reload the other Peerwall tabs; this tab goes on by itself as soon as they do.";
     case "closed":
-      return "A newer version of Peerwall opened in another tab, so this tab stopped writing. Reload this tab to go on here.";
+      return "A newer version of Peerwall opened in another tab, or the browser closed Peerwall's storage, so this tab stopped. Reload this tab to go on here.";
+  }
+}
+
+/** A storage fault that keeps the app from opening (or stops it), as the page's one notice. */
+export function startFaultWords(code: StorageFaultCode): { title: string; words: string } {
+  switch (code) {
+    case "full":
+      return {
+        title: "This browser has no room left for Peerwall",
+        words: "Peerwall needs a little room in this browser to open your wall. Free disk space on this device, or remove other sites' data in your browser's settings, then reload.",
+      };
+    case "unavailable":
+      return { title: "Peerwall cannot keep your wall in this browser", words: storageFaultWords("unavailable") };
+    case "blocked":
+      return { title: "Peerwall is waiting for another tab", words: storageFaultWords("blocked") };
+    case "closed":
+      return { title: "Peerwall stopped in this tab", words: storageFaultWords("closed") };
   }
 }
