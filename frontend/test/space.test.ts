@@ -3,6 +3,7 @@
 // thumbnail), and deleting a photo post gives its space back.
 import { IDBFactory, IDBObjectStore } from "fake-indexeddb";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { isLow, SpaceWatch } from "../src/app/space";
 import { DEFAULT_PHOTO_CAP, toEvict } from "../src/media/eviction";
 import type { BlobInfo } from "../src/store/db";
 import { openDatabase } from "../src/store/db";
@@ -158,4 +159,46 @@ describe("space given back", () => {
     await until(() => bob.blobs.status(posts[2]!.ref.thumb).state !== "stored", 8000, "bob letting the photos go");
     expect(await bob.repo.hasBlob(posts[2]!.ref.thumb)).toBe(false);
   }, 30_000);
+});
+
+describe("watching the space", () => {
+  it("warns under 50 MB or under a tenth of the quota left, not before", () => {
+    expect(isLow({ usage: null, quota: null })).toBe(false);
+    expect(isLow({ usage: 100 * MB, quota: 1000 * MB })).toBe(false);
+    expect(isLow({ usage: 901 * MB, quota: 1000 * MB })).toBe(true); // 99 MB left: under a tenth
+    expect(isLow({ usage: 10 * MB, quota: 55 * MB })).toBe(true); // 45 MB left: under 50 MB
+  });
+
+  it("is full after a write that did not fit, until room is made", async () => {
+    const watch = new SpaceWatch({ estimate: async () => ({ usage: 30 * MB, quota: 40 * MB }) });
+    const seen: boolean[] = [];
+    watch.subscribe((s) => seen.push(s.full));
+    watch.fault(new StorageFault("closed"));
+    expect(watch.get().full).toBe(false);
+    watch.fault(new StorageFault("full"));
+    expect(watch.get().full).toBe(true);
+    await watch.measure();
+    expect(watch.get()).toMatchObject({ full: true, usage: 30 * MB, quota: 40 * MB });
+    watch.roomMade();
+    expect(watch.get().full).toBe(false);
+    expect(seen).toContain(true);
+  });
+
+  it("the store says when a write did not fit and when room was made", async () => {
+    const net = new SimNetwork();
+    const alice = await makeUser(net, "alice");
+    const watch = new SpaceWatch(null);
+    alice.repo.onFault((f) => watch.fault(f));
+    alice.repo.onRoom(() => watch.roomMade());
+    const put = IDBObjectStore.prototype.put;
+    const spy = vi.spyOn(IDBObjectStore.prototype, "put").mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore["put"]>) {
+      if (this.name === "blobs") throw new DOMException("", "QuotaExceededError");
+      return put.apply(this, args);
+    });
+    await expect(postWithPhoto(alice, 31)).rejects.toMatchObject({ code: "full" });
+    expect(watch.get().full).toBe(true);
+    spy.mockRestore();
+    await postWithPhoto(alice, 31);
+    expect(watch.get().full).toBe(false);
+  });
 });

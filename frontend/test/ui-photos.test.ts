@@ -1,3 +1,4 @@
+import { said } from "../src/ui/useCommand";
 import { describe, expect, it } from "vitest";
 import {
   freedWords,
@@ -6,6 +7,8 @@ import {
   photoAlt,
   photoName,
   sizeWords,
+  capWords,
+  spaceWords,
   storageWords,
   uploadLabel,
   uploadWords,
@@ -62,5 +65,33 @@ describe("storage", () => {
   it("says what freeing did", () => {
     expect(freedWords(45.6 * MB)).toBe("Freed 45.6 MB. Friends' photos will be fetched again when you look at them.");
     expect(freedWords(0)).toBe("There was nothing to free: no friends' photos are kept here.");
+  });
+});
+
+describe("space in words", () => {
+  it("says sizes over a gigabyte in GB, and caps in round figures", () => {
+    expect(sizeWords(1536 * MB)).toBe("1.5 GB");
+    expect(capWords(250 * MB)).toBe("Up to 250 MB");
+    expect(capWords(1000 * MB)).toBe("Up to 1 GB");
+    expect(capWords(Infinity)).toBe("No limit");
+  });
+
+  it("says what is used and left, and does not trust the estimate once a write did not fit", () => {
+    expect(spaceWords({ full: false, usage: 24 * MB, quota: 1048 * MB })).toBe(
+      "Peerwall uses 24.0 MB of the 1.0 GB this browser allows it: 1.0 GB left.",
+    );
+    expect(spaceWords({ full: true, usage: 24 * MB, quota: 1048 * MB })).toContain("this device's disk has no room left");
+    expect(spaceWords({ full: false, usage: null, quota: null })).toBe("This browser does not say how much room it gives Peerwall.");
+  });
+
+  it("names a full store instead of saying something went wrong, with what to do", () => {
+    for (const error of [new DOMException("", "QuotaExceededError"), { name: "NS_ERROR_DOM_QUOTA_REACHED", message: "" }]) {
+      const words = said(error);
+      expect(words.fault).toBe("full");
+      expect(words.text).toContain("no room left");
+      expect(words.text).toContain("Settings");
+    }
+    expect(said(new Error("")).text).toBe("Something went wrong; please try again.");
+    expect(said(new Error("That post was deleted.")).text).toBe("That post was deleted.");
   });
 });

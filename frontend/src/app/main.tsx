@@ -14,6 +14,7 @@ import { backupFileName, parseBackup } from "./backup";
 import { Observable } from "./observable";
 import { createPeerwall } from "./peerwall";
 import { askToPersist } from "./persistence";
+import { SpaceWatch } from "./space";
 import { acquireTab, type TabLock } from "./singleTab";
 
 const root = document.getElementById("app");
@@ -102,17 +103,27 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
     lock.release();
   });
 
-  const storage = {
+  // How much room there is, and whether a write did not fit: the store tells, Settings shows.
+  const watch = new SpaceWatch();
+  repo.onFault((fault) => watch.fault(fault));
+  repo.onRoom(() => watch.roomMade());
+  void watch.measure();
+  const space = {
+    watch,
+    measure: () => watch.measure(),
     use: () => repo.storageUse(),
+    walls: () => repo.wallsUse(me),
     freeCached: async () => {
       const n = await repo.freeCachedBlobs();
       photos.forgetCached();
       return n;
     },
+    photoCap: () => photos.photoCap(),
+    setPhotoCap: (bytes: number) => photos.setPhotoCap(bytes),
   };
 
   render(
-    <App engine={engine} photos={photos} storage={storage} connection={connection} persistence={persistence} backup={backup} />,
+    <App engine={engine} photos={photos} space={space} connection={connection} persistence={persistence} backup={backup} />,
     mount,
   );
 }

@@ -11,6 +11,7 @@ import type {
   StoredEvent,
 } from "./db";
 import { asStorageFault, StorageFault } from "./faults";
+import { type WallUse, wallsUse } from "./spaceUse";
 
 export interface Backup {
   format: "peerwall-backup";
@@ -49,9 +50,11 @@ export interface StoreChange {
 }
 
 type FaultListener = (fault: StorageFault) => void;
+type RoomListener = () => void;
 
 export class Repository {
   private readonly faultListeners = new Set<FaultListener>();
+  private readonly roomListeners = new Set<RoomListener>();
 
   constructor(private readonly db: Database) {}
 
@@ -59,6 +62,16 @@ export class Repository {
   onFault(listener: FaultListener): () => void {
     this.faultListeners.add(listener);
     return () => this.faultListeners.delete(listener);
+  }
+
+  /** Told when room was made or proven: blobs deleted, or a write with photos landed. */
+  onRoom(listener: RoomListener): () => void {
+    this.roomListeners.add(listener);
+    return () => this.roomListeners.delete(listener);
+  }
+
+  private roomMade(): void {
+    for (const listener of this.roomListeners) listener();
   }
 
   /**
@@ -141,6 +154,7 @@ export class Repository {
       for (const id of change.outboxRemove ?? []) ops.push(outbox.delete(id));
       for (const id of change.eventsRemove ?? []) ops.push(events.delete(id));
     });
+    if (change.blobs?.length) this.roomMade();
   }
 
   async meta<T>(key: string): Promise<T | undefined> {
@@ -230,6 +244,7 @@ export class Repository {
       }
     };
     await this.commit(tx, (ops) => ops.push(work()));
+    if (freed) this.roomMade();
     return freed;
   }
 
@@ -242,6 +257,12 @@ export class Repository {
       else use.cached += info.size;
     }
     return use;
+  }
+
+  /** Each wall's share of the space (its events and photos), mine first. */
+  async wallsUse(me: string): Promise<WallUse[]> {
+    const [events, infos] = await Promise.all([this.events(), this.allBlobInfo()]);
+    return wallsUse(me, events, infos);
   }
 
   /** Deletes friends' photos: cached ones, and those friends posted on my wall; returns the bytes freed. */
@@ -260,6 +281,7 @@ export class Repository {
       }
     };
     await this.commit(tx, (ops) => ops.push(work()));
+    if (freed) this.roomMade();
     return freed;
   }
 

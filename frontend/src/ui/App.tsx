@@ -9,7 +9,9 @@ import { Nav } from "./Nav";
 import { NotificationsView } from "./NotificationsView";
 import { useDesktopNotices } from "./useDesktopNotices";
 import type { Route } from "./route";
-import { type Backup, type PhotoStorage, Settings } from "./Settings";
+import { type Backup, Settings } from "./Settings";
+import { SpaceBanner } from "./SpaceBanner";
+import type { SpaceControls } from "./SpaceCard";
 import { type Connection, useEngine } from "./useEngine";
 import { type Photos, usePhotoProgress } from "./usePhoto";
 import type { Watched } from "./useObservable";
@@ -20,7 +22,7 @@ export interface AppProps {
   engine: Engine;
   /** The photo exchange (the app's BlobExchange): stored photos, fetching, sending. */
   photos: Photos;
-  storage: PhotoStorage;
+  space: SpaceControls;
   connection: Connection;
   persistence: Watched<Persistence>;
   backup: Backup;
@@ -41,7 +43,7 @@ function titleOf(route: Route): string {
   }
 }
 
-export function App({ engine, photos, storage, connection, persistence, backup }: AppProps) {
+export function App({ engine, photos, space, connection, persistence, backup }: AppProps) {
   const version = useEngine(engine);
   usePhotoProgress(photos);
   useDesktopNotices(engine, version);
@@ -68,11 +70,12 @@ export function App({ engine, photos, storage, connection, persistence, backup }
       <Announcer engine={engine} version={version} />
       <div class={`pw-layout${withSide ? " with-side" : ""}`}>
         <div class="pw-main">
+          {route.name !== "settings" && <SpaceBanner watch={space.watch} />}
           {route.name === "wall" && <WallView key={route.handle} engine={engine} photos={photos} handle={route.handle} />}
           {route.name === "feed" && <FeedView engine={engine} photos={photos} />}
           {route.name === "friends" && <FriendsPanel engine={engine} asPage />}
           {route.name === "notifications" && <NotificationsView engine={engine} />}
-          {route.name === "settings" && <Settings engine={engine} photos={photos} storage={storage} persistence={persistence} backup={backup} />}
+          {route.name === "settings" && <Settings engine={engine} photos={photos} space={space} persistence={persistence} backup={backup} />}
         </div>
         {withSide && (
           <aside class="pw-side">

@@ -9,6 +9,7 @@ import { LIMITS, type PhotoRef } from "../sync/events";
 import { Avatar } from "./Handle";
 import { Icon } from "./icons";
 import { type Chosen, PhotoButton, PhotoPreviews } from "./PhotoPicker";
+import { draftOf, forgetIfEmpty } from "./drafts";
 import { messageOf, useCommand } from "./useCommand";
 import type { Photos } from "./usePhoto";
 import { plural, remaining } from "./words";
@@ -17,17 +18,24 @@ import { CommandError } from "./CommandError";
 let nextId = 1;
 
 export function Composer({ engine, photos, wall }: { engine: Engine; photos: Photos; wall: string }) {
-  const [text, setText] = useState("");
-  const [chosen, setChosen] = useState<Chosen[]>([]);
+  // The draft outlives this view: what was typed and picked is still here after a visit to Settings.
+  const draft = useRef(draftOf(wall)).current;
+  const [text, showText] = useState(draft.text);
+  const [chosen, showChosen] = useState<Chosen[]>(draft.chosen);
   const [problems, setProblems] = useState<string[]>([]);
   const command = useCommand();
   const box = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
-  // The latest list for event handlers, and each photo's preparation (null when it failed).
-  const current = useRef<Chosen[]>([]);
-  current.current = chosen;
-  const jobs = useRef(new Map<number, Promise<PreparedPhoto | null>>());
+  const jobs = draft.jobs;
   const alive = useRef(true);
+  const setText = (update: string | ((now: string) => string)) => {
+    draft.text = typeof update === "function" ? update(draft.text) : update;
+    if (alive.current) showText(draft.text);
+  };
+  const setChosen = (update: (now: Chosen[]) => Chosen[]) => {
+    draft.chosen = update(draft.chosen);
+    if (alive.current) showChosen(draft.chosen);
+  };
   const id = useId();
   const mine = wall === engine.me;
   const left = remaining(text.length, LIMITS.postText, 500);
@@ -37,23 +45,24 @@ export function Composer({ engine, photos, wall }: { engine: Engine; photos: Pho
 
   useEffect(
     () => () => {
+      // The previews stay with the draft; they are let go when the photos are posted or removed.
       alive.current = false;
-      for (const c of current.current) URL.revokeObjectURL(c.preview);
+      forgetIfEmpty(wall);
     },
     [],
   );
 
   const drop = (ids: number[]) => {
     const gone = new Set(ids);
-    for (const c of current.current) if (gone.has(c.id)) URL.revokeObjectURL(c.preview);
-    for (const i of ids) jobs.current.delete(i);
+    for (const c of draft.chosen) if (gone.has(c.id)) URL.revokeObjectURL(c.preview);
+    for (const i of ids) jobs.delete(i);
     setChosen((list) => list.filter((c) => !gone.has(c.id)));
   };
 
   const pick = (files: File[]) => {
     const said: string[] = [];
     const added: Chosen[] = [];
-    let room = LIMITS.photos - current.current.length;
+    let room = LIMITS.photos - draft.chosen.length;
     let skipped = 0;
     for (const file of files) {
       const problem = photoProblem(file);
@@ -70,18 +79,18 @@ export function Composer({ engine, photos, wall }: { engine: Engine; photos: Pho
       added.push(item);
       const job = preparePhoto(file).then(
         (prepared) => {
-          if (alive.current) setChosen((list) => list.map((c) => (c.id === item.id ? { ...c, prepared } : c)));
+          setChosen((list) => list.map((c) => (c.id === item.id ? { ...c, prepared } : c)));
           return prepared;
         },
         (error: unknown) => {
-          if (alive.current && jobs.current.has(item.id)) {
+          if (jobs.has(item.id)) {
             drop([item.id]);
-            setProblems((now) => [...now, messageOf(error)]);
+            if (alive.current) setProblems((now) => [...now, messageOf(error)]);
           }
           return null;
         },
       );
-      jobs.current.set(item.id, job);
+      jobs.set(item.id, job);
     }
     if (skipped) {
       said.push(`A post can have at most ${LIMITS.photos} photos; ${plural(skipped, "photo")} ${skipped === 1 ? "was" : "were"} left out.`);
@@ -93,10 +102,10 @@ export function Composer({ engine, photos, wall }: { engine: Engine; photos: Pho
   const submit = async () => {
     if (!canPost) return;
     const posted = text;
-    const taken = current.current;
+    const taken = draft.chosen;
     const ok = await command.run(async () => {
       // Photos still being prepared are waited for; one that failed has said why and is left out.
-      const prepared = (await Promise.all(taken.map((c) => jobs.current.get(c.id) ?? null))).filter(
+      const prepared = (await Promise.all(taken.map((c) => jobs.get(c.id) ?? null))).filter(
         (p): p is PreparedPhoto => p !== null,
       );
       if (!posted.trim() && !prepared.length) throw new Error("There is nothing left to post.");
@@ -113,12 +122,14 @@ export function Composer({ engine, photos, wall }: { engine: Engine; photos: Pho
       await engine.post(wall, posted, refs.length ? refs : undefined, blobs);
       photos.adopt(blobs.map((b) => b.hash));
     });
-    if (ok && alive.current) {
+    if (ok) {
       // Whatever was typed or chosen while it was being posted stays.
       setText((now) => (now === posted ? "" : now));
       drop(taken.map((c) => c.id));
-      setProblems([]);
-      box.current?.focus();
+      if (alive.current) {
+        setProblems([]);
+        box.current?.focus();
+      }
     }
   };
 

@@ -3,11 +3,12 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Persistence } from "../app/persistence";
 import type { Engine, FriendView } from "../sync/engine";
 import { ConfirmButton } from "./ConfirmButton";
+import { type SpaceControls, SpaceCard } from "./SpaceCard";
 import { useSafetyNumber } from "./safety";
 import { Uploads } from "./Uploads";
 import { useCommand } from "./useCommand";
 import type { Photos } from "./usePhoto";
-import { carryingWords, freedWords, outboxSentence, plural, sizeWords, storageWords } from "./words";
+import { carryingWords, outboxSentence, plural, sizeWords } from "./words";
 import { CommandError } from "./CommandError";
 import { useDesktopNoticesSetting } from "./useDesktopNotices";
 import { useObservable, type Watched } from "./useObservable";
@@ -17,24 +18,15 @@ export interface Backup {
   importFile(file: File): Promise<string>;
 }
 
-/** What photos take in this browser, and freeing what friends' photos take. */
-export interface PhotoStorage {
-  /** Bytes of my own photos and of friends' photos kept here. */
-  use(): Promise<{ mine: number; cached: number; byFriend: Record<string, number>; count: number }>;
-  /** Deletes friends' photos kept here (never mine); resolves to the bytes freed. */
-  freeCached(): Promise<number>;
-}
-
 interface Props {
   engine: Engine;
   photos: Photos;
-  storage: PhotoStorage;
+  space: SpaceControls;
   persistence: Watched<Persistence>;
   backup: Backup;
 }
 
-export function Settings({ engine, photos, storage, persistence, backup }: Props) {
-  const persisted = useObservable(persistence);
+export function Settings({ engine, photos, space, persistence, backup }: Props) {
   const friends = engine.friends().filter((f) => f.state === "accepted");
   const pending = engine.pendingCount();
   return (
@@ -48,19 +40,11 @@ export function Settings({ engine, photos, storage, persistence, backup }: Props
 
       <BackupCard backup={backup} />
 
+      <SpaceCard engine={engine} space={space} persistence={persistence} />
+
       <div class="card-block settings-card">
-        <h2>Storage</h2>
-        {persisted === "persistent" ? (
-          <p>
-            <span class="dot ok" aria-hidden="true" /> This browser keeps your data even when it runs short of space.
-          </p>
-        ) : persisted === "asking" ? (
-          <p class="help">Asking your browser to keep this data even when it runs short of space…</p>
-        ) : (
-          <p class="warning">Your browser may clear this data under storage pressure; keep a backup.</p>
-        )}
+        <h2>Sending</h2>
         <p>{outboxSentence(pending)}</p>
-        <PhotoSpace storage={storage} />
         <Uploads photos={photos} />
       </div>
 
@@ -264,50 +248,6 @@ function BackupCard({ backup }: { backup: Backup }) {
         {said}
       </p>
       <CommandError error={command.error} class="said error" />
-    </div>
-  );
-}
-
-function PhotoSpace({ storage }: { storage: PhotoStorage }) {
-  const [use, setUse] = useState<{ mine: number; cached: number } | null>(null);
-  const [said, setSaid] = useState("");
-  const [failed, setFailed] = useState("");
-
-  const refresh = async () => {
-    try {
-      setUse(await storage.use());
-      setFailed("");
-    } catch {
-      setFailed("Could not measure the space photos take.");
-    }
-  };
-  useEffect(() => {
-    void refresh();
-  }, [storage]);
-
-  return (
-    <div class="photo-space">
-      <h3>Photos</h3>
-      <p class="storage-use">{use ? storageWords(use) : failed || "Measuring…"}</p>
-      <p class="help">
-        Free space removes the photos of friends that this browser keeps; your own photos are never removed, because your
-        friends fetch them from you.
-      </p>
-      <ConfirmButton
-        label="Free space"
-        question="Remove friends' photos from this browser?"
-        confirm="Yes, free space"
-        class="button quiet small"
-        onConfirm={async () => {
-          setSaid("");
-          const freed = await storage.freeCached();
-          setSaid(freedWords(freed));
-          await refresh();
-        }}
-      />
-      <p class="said ok" role="status">
-        {said}
-      </p>
     </div>
   );
 }

@@ -145,6 +145,7 @@ export function sizeWords(bytes: number): string {
   const mb = bytes / 1024 / 1024;
   if (bytes <= 0) return "0 MB";
   if (mb < 0.1) return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  if (mb >= 1024) return `${(mb / 1024).toFixed(1)} GB`;
   return `${mb.toFixed(1)} MB`;
 }
 
@@ -230,4 +231,39 @@ export function startFaultWords(code: StorageFaultCode): { title: string; words:
     case "closed":
       return { title: "Peerwall stopped in this tab", words: storageFaultWords("closed") };
   }
+}
+
+/** Settings: how much room Peerwall has in this browser, as the browser estimates it. */
+export function spaceWords(space: { full: boolean; usage: number | null; quota: number | null }): string {
+  if (space.usage === null || space.quota === null) return "This browser does not say how much room it gives Peerwall.";
+  const left = Math.max(0, space.quota - space.usage);
+  // Browsers estimate from their own quota, not from what the disk still holds.
+  if (space.full)
+    return `Peerwall uses ${sizeWords(space.usage)}. The browser estimates ${sizeWords(left)} more is allowed, but this device's disk has no room left for it.`;
+  return `Peerwall uses ${sizeWords(space.usage)} of the ${sizeWords(space.quota)} this browser allows it: ${sizeWords(left)} left.`;
+}
+
+/** The warning before it is full. */
+export function lowSpaceWords(left: number): string {
+  return `Only ${sizeWords(Math.max(0, left))} is left for Peerwall in this browser. Free some space before it runs out: keep fewer friends' photos, or delete old photo posts.`;
+}
+
+/** When a write did not fit: what still works, what waits, what to do. */
+export const FULL_WORDS =
+  "This browser has no room left for Peerwall. Reading and syncing what fits go on; your new posts, comments and likes wait until there is room. Free space here: remove friends' photos kept in this browser, keep fewer of them, or delete old photo posts. Freeing disk space on this device helps too.";
+
+/** The line at the top of every view while the store is full. */
+export const FULL_BANNER_WORDS = "No room left in this browser: you can read, but new posts wait until you free some space.";
+
+/** One wall's share of the space, for Settings. */
+export function wallUseWords(use: { events: number; eventBytes: number; photoBytes: number }): string {
+  const photos = use.photoBytes > 0 ? `, photos ${sizeWords(use.photoBytes)}` : "";
+  return `${plural(use.events, "event")} (${sizeWords(use.eventBytes)})${photos}`;
+}
+
+/** A choice of the cap on friends' full-size photos. */
+export function capWords(bytes: number): string {
+  if (!Number.isFinite(bytes)) return "No limit";
+  const mb = Math.round(bytes / 1024 / 1024);
+  return mb >= 1000 ? `Up to ${+(mb / 1024).toFixed(1)} GB` : `Up to ${mb} MB`;
 }
