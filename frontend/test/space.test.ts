@@ -9,7 +9,10 @@ import type { BlobInfo } from "../src/store/db";
 import { openDatabase } from "../src/store/db";
 import { StorageFault } from "../src/store/faults";
 import { Repository } from "../src/store/repository";
-import type { PhotoRef } from "../src/sync/events";
+import { wallsUse } from "../src/store/spaceUse";
+import type { PhotoRef, PostBody, WallEvent } from "../src/sync/events";
+import { keptPhoto, type PhotoPosts, photosLetGo } from "../src/sync/policy";
+import { removes } from "../src/sync/wall";
 import { befriend, jpegBytes, makeUser, SimNetwork, until, type User } from "./sim";
 
 const MB = 1024 * 1024;
@@ -29,7 +32,7 @@ async function postWithPhoto(user: User, seed: number, text = `photo ${seed}`): 
 
 describe("choosing which photos to let go", () => {
   it("keeps everything under the cap", () => {
-    expect(toEvict([info("a", 10 * MB), info("b", 10 * MB)], 20 * MB, () => "full")).toEqual([]);
+    expect(toEvict([info("a", 10 * MB), info("b", 10 * MB)], 20 * MB, () => false)).toEqual([]);
   });
 
   it("lets friends' full images go, least recently seen first, until they fit", () => {
@@ -38,7 +41,7 @@ describe("choosing which photos to let go", () => {
       info("never-seen-old", 10 * MB, { storedAt: 100 }),
       info("seen-now", 10 * MB, { storedAt: 2, seenAt: 900 }),
     ];
-    expect(toEvict(infos, 15 * MB, () => "full")).toEqual(["never-seen-old", "seen-yesterday"]);
+    expect(toEvict(infos, 15 * MB, () => false)).toEqual(["never-seen-old", "seen-yesterday"]);
   });
 
   it("never lets go of my wall's photos or of thumbnails, however far over the cap", () => {
@@ -48,7 +51,7 @@ describe("choosing which photos to let go", () => {
       info("thumb", 1 * MB),
       info("full", 5 * MB),
     ];
-    expect(toEvict(infos, 0, (i) => (i.hash === "thumb" ? "thumb" : "full"))).toEqual(["full"]);
+    expect(toEvict(infos, 0, (hash) => hash === "thumb")).toEqual(["full"]);
   });
 
   it("has a default cap", () => {
@@ -200,5 +203,66 @@ describe("watching the space", () => {
     spy.mockRestore();
     await postWithPhoto(alice, 31);
     expect(watch.get().full).toBe(false);
+  });
+});
+
+describe("what takes the space", () => {
+  it("counts each wall's events and the photos fetched for it, mine first, then the largest", () => {
+    const event = (id: string, wall: string) => ({ id, wall, author: wall, kind: "post", ts: 1, body: { text: "x" }, sig: "s", seq: 1 });
+    const walls = wallsUse(
+      "alice",
+      [event("1", "alice"), event("2", "bob"), event("3", "bob"), event("4", "carol")],
+      [
+        info("mine", 5 * MB, { mine: true, wall: undefined }),
+        info("bob-on-my-wall", 2 * MB, { mine: true, by: "bob", wall: "alice" }),
+        info("bobs", 1 * MB, { wall: "bob" }),
+        info("carols", 9 * MB, { wall: "Carol" }),
+      ],
+    );
+    expect(walls.map((w) => [w.wall, w.events, w.photoBytes])).toEqual([
+      ["alice", 1, 7 * MB],
+      ["carol", 1, 9 * MB],
+      ["bob", 2, 1 * MB],
+    ]);
+    expect(walls[0]!.eventBytes).toBe(JSON.stringify(event("1", "alice")).length);
+  });
+});
+
+describe("which deletes and posts decide about photos", () => {
+  const ev = (id: string, wall: string, author: string, kind: string, body: unknown) => ({ id, wall, author, kind, ts: 1, sig: "s", body }) as WallEvent;
+  const photoPost = ev("p1", "alice", "bob", "post", { text: "on alice's wall", photos: [{ full: "F", thumb: "T", mime: "image/jpeg", w: 1, h: 1 }] });
+
+  function logOf(events: WallEvent[]): PhotoPosts {
+    const byId = new Map(events.map((e) => [e.id, e]));
+    const isDeleted = (id: string) => events.some((d) => byId.get(id) !== undefined && removes(d, byId.get(id)!));
+    return {
+      event: (id) => byId.get(id),
+      isDeleted,
+      postsWithPhoto: (hash) =>
+        events.filter((e) => e.kind === "post" && ((e.body as PostBody).photos ?? []).some((p) => p.full === hash || p.thumb === hash)),
+    };
+  }
+
+  it("a delete placed on another wall removes nothing and lets no photo go", () => {
+    const elsewhere = ev("d1", "bob", "bob", "delete", { target: "p1" });
+    expect(removes(elsewhere, photoPost)).toBe(false);
+    expect(photosLetGo([elsewhere], logOf([photoPost, elsewhere]))).toEqual([]);
+    const onItsWall = ev("d2", "alice", "bob", "delete", { target: "p1" });
+    expect(photosLetGo([onItsWall], logOf([photoPost, onItsWall])).sort()).toEqual(["F", "T"]);
+  });
+
+  it("a stranger to the post cannot delete it", () => {
+    expect(removes(ev("d3", "alice", "carol", "delete", { target: "p1" }), photoPost)).toBe(false);
+    expect(removes(ev("d4", "alice", "alice", "delete", { target: "p1" }), photoPost)).toBe(true);
+  });
+
+  it("keeps a photo a standing post on my wall names, and any photo named as a thumbnail", () => {
+    const elsewhere = ev("p2", "carol", "carol", "post", { text: "x", photos: [{ full: "T", thumb: "X", mime: "image/jpeg", w: 1, h: 1 }] });
+    const log = logOf([photoPost, elsewhere]);
+    expect(keptPhoto("F", "alice", log)).toBe(true); // on my wall
+    expect(keptPhoto("F", "dave", log)).toBe(false); // a friend's full image elsewhere
+    expect(keptPhoto("T", "dave", log)).toBe(true); // named as a thumbnail by one post, as a full image by another
+    const deleted = logOf([photoPost, ev("d5", "alice", "alice", "delete", { target: "p1" })]);
+    expect(keptPhoto("F", "alice", deleted)).toBe(false);
   });
 });

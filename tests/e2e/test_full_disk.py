@@ -184,7 +184,7 @@ def test_a_full_disk_is_named_the_draft_kept_and_posting_works_again_once_space_
         expect(previews).to_have_count(1)
         assert previews_decoded(page) == 1, "the picked photo's preview does not show"
         banner = page.locator(".space-banner")
-        expect(banner).to_contain_text("you can read, but new posts wait")
+        expect(banner).to_contain_text("you can read, but new posts cannot be saved")
         page.screenshot(path=SCREENSHOTS / "test_full_disk-composer-full.png")  # the viewport: banner and composer
         assert_whole(state := stored_posts(page))
         assert sorted(state["posts"]) == sorted(posted), state["posts"].keys()

@@ -45,9 +45,10 @@ export class SpaceWatch extends Observable<Space> {
     void this.measure();
   }
 
-  /** Room was made (space freed, a write with photos landed): writes may try again. */
+  /** Room was made (space freed, a write landed): writes may try again. */
   roomMade(): void {
-    if (this.get().full) this.set({ ...this.get(), full: false });
+    if (!this.get().full) return;
+    this.set({ ...this.get(), full: false });
     void this.measure();
   }
 }

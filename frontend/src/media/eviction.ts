@@ -9,16 +9,14 @@ export const DEFAULT_PHOTO_CAP = 250 * 1024 * 1024;
 /** The caps Settings offers; ``Infinity`` keeps everything. */
 export const PHOTO_CAPS = [50, 100, 250, 500, 1000].map((mb) => mb * 1024 * 1024).concat(Infinity);
 
-export type PhotoKind = "full" | "thumb";
-
-/** Friends' full-size photos this browser could let go, and the bytes they take. */
-export function evictable(infos: BlobInfo[], kindOf: (info: BlobInfo) => PhotoKind): BlobInfo[] {
-  return infos.filter((info) => !info.mine && kindOf(info) === "full");
+/** Friends' full-size photos this browser could let go. ``kept``: what the posts I hold protect. */
+export function evictable(infos: BlobInfo[], kept: (hash: string) => boolean): BlobInfo[] {
+  return infos.filter((info) => !info.mine && info.kind !== "thumb" && !kept(info.hash));
 }
 
 /** The hashes to delete so that friends' full-size photos take at most ``cap`` bytes. */
-export function toEvict(infos: BlobInfo[], cap: number, kindOf: (info: BlobInfo) => PhotoKind): string[] {
-  const candidates = evictable(infos, kindOf);
+export function toEvict(infos: BlobInfo[], cap: number, kept: (hash: string) => boolean): string[] {
+  const candidates = evictable(infos, kept);
   let total = candidates.reduce((sum, info) => sum + info.size, 0);
   if (total <= cap) return [];
   const lastSeen = (info: BlobInfo) => info.seenAt ?? info.storedAt;

@@ -3,6 +3,7 @@
 // from the last byte received, and moved to another friend when one stalls. Served only to those
 // policy allows (sync/policy.ts mayServePhoto), at the rate their budget allows.
 import type { BlobRecord } from "../store/db";
+import { storageFaultOf } from "../store/faults";
 import type { Repository } from "../store/repository";
 import type { BlobFrame, PhotoHost, PhotoLink, PhotoPort } from "../sync/photoPort";
 import type { PhotoOrigin, PhotoSource } from "../sync/policy";
@@ -33,7 +34,8 @@ export type PhotoProblem =
   | { code: "too-large"; from: string; size: number }
   | { code: "over-budget"; by: string }
   | { code: "not-an-image" }
-  | { code: "stalled"; from: string };
+  | { code: "stalled"; from: string }
+  | { code: "no-room" };
 
 export type BlobStatus =
   | { state: "stored" }
@@ -93,7 +95,15 @@ export class BlobExchange implements PhotoPort {
     private readonly host: PhotoHost,
     /** How long a source may go quiet in the middle of a photo (tests shorten it). */
     private readonly stallMs = STALL_MS,
-  ) {}
+  ) {
+    repo.onRoom(() => {
+      for (const want of [...this.wants.values()]) {
+        if (want.failed?.code !== "no-room") continue;
+        this.wants.delete(want.hash);
+        void this.want(want.hash, want.keep);
+      }
+    });
+  }
 
   // --- for the views ------------------------------------------------------------------
 
@@ -198,9 +208,9 @@ export class BlobExchange implements PhotoPort {
   /** Lets friends' full-size photos seen least recently go until they fit the cap; the bytes freed. */
   trim(): Promise<number> {
     return this.trimming.run(async () => {
-      const victims = toEvict(await this.repo.allBlobInfo(), await this.photoCap(), (info) => info.kind ?? this.host.source(info.hash)?.kind ?? "full");
+      const victims = toEvict(await this.repo.allBlobInfo(), await this.photoCap(), (hash) => this.host.kept(hash));
       if (!victims.length) return 0;
-      const freed = await this.repo.deleteBlobs(victims);
+      const freed = await this.repo.deleteBlobs(victims, true);
       this.forget(victims);
       return freed;
     });
@@ -434,17 +444,23 @@ export class BlobExchange implements PhotoPort {
       return;
     }
     const by = want.keep ? want.source.by : undefined;
-    await this.repo.saveBlob({
-      hash: want.hash,
-      bytes: result.bytes.buffer,
-      mime: type,
-      size: result.bytes.length,
-      mine: want.keep,
-      storedAt: Date.now(),
-      wall: want.source.wall,
-      by,
-      kind: want.source.kind,
-    });
+    try {
+      await this.repo.saveBlob({
+        hash: want.hash,
+        bytes: result.bytes.buffer,
+        mime: type,
+        size: result.bytes.length,
+        mine: want.keep,
+        storedAt: Date.now(),
+        wall: want.source.wall,
+        by,
+        kind: want.source.kind,
+      });
+    } catch (error) {
+      // No room: say so, and fetch it again once room is made (the repository tells).
+      this.fail(want, storageFaultOf(error) === "full" ? { code: "no-room" } : { code: "bad-copies" });
+      return;
+    }
     if (by) {
       const use = await this.usage();
       use.set(by.toLowerCase(), (use.get(by.toLowerCase()) ?? 0) + result.bytes.length);

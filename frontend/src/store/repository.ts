@@ -38,6 +38,8 @@ export interface StorageUse {
 }
 
 const STRICT = { durability: "strict" } as const;
+/** Freeing less than this does not count as making room (a thumbnail would not fit a photo). */
+const ROOM_BYTES = 1024 * 1024;
 
 /** A change to the store that lands whole or not at all (``Repository.write``). */
 export interface StoreChange {
@@ -64,7 +66,7 @@ export class Repository {
     return () => this.faultListeners.delete(listener);
   }
 
-  /** Told when room was made or proven: blobs deleted, or a write with photos landed. */
+  /** Told when room was made or proven: a megabyte or more freed, or a write that landed. */
   onRoom(listener: RoomListener): () => void {
     this.roomListeners.add(listener);
     return () => this.roomListeners.delete(listener);
@@ -154,7 +156,8 @@ export class Repository {
       for (const id of change.outboxRemove ?? []) ops.push(outbox.delete(id));
       for (const id of change.eventsRemove ?? []) ops.push(events.delete(id));
     });
-    if (change.blobs?.length) this.roomMade();
+    // Whatever landed proves there was room for it.
+    this.roomMade();
   }
 
   async meta<T>(key: string): Promise<T | undefined> {
@@ -230,21 +233,24 @@ export class Repository {
     await this.commit(tx, (ops) => ops.push(work()));
   }
 
-  /** Deletes these blobs (bytes and what is known of them); returns the bytes freed. */
-  async deleteBlobs(hashes: Iterable<string>): Promise<number> {
+  /**
+   * Deletes these blobs (bytes and what is known of them); returns the bytes freed. With
+   * ``freeableOnly``, one that became mine since it was chosen (pinned by a post on my wall) stays.
+   */
+  async deleteBlobs(hashes: Iterable<string>, freeableOnly = false): Promise<number> {
     const tx = this.db.transaction(["blobs", "blobInfo"], "readwrite", STRICT);
     let freed = 0;
     const work = async () => {
       for (const hash of hashes) {
         const info = await tx.objectStore("blobInfo").get(hash);
-        if (!info) continue;
+        if (!info || (freeableOnly && info.mine)) continue;
         freed += info.size;
         await tx.objectStore("blobs").delete(hash);
         await tx.objectStore("blobInfo").delete(hash);
       }
     };
     await this.commit(tx, (ops) => ops.push(work()));
-    if (freed) this.roomMade();
+    if (freed >= ROOM_BYTES) this.roomMade();
     return freed;
   }
 
@@ -281,7 +287,7 @@ export class Repository {
       }
     };
     await this.commit(tx, (ops) => ops.push(work()));
-    if (freed) this.roomMade();
+    if (freed >= ROOM_BYTES) this.roomMade();
     return freed;
   }
 

@@ -16,7 +16,7 @@ import { sameHandle } from "./handles";
 import type { Words } from "./outcomes";
 import { Connections, type Want } from "./peers/connections";
 import type { PhotoHost, PhotoPort } from "./photoPort";
-import { CARRY_BUDGET_BYTES, mayServePhoto, PER_FRIEND, photoNeeds, photosLetGo, photoSource } from "./policy";
+import { CARRY_BUDGET_BYTES, mayServePhoto, PER_FRIEND, keptPhoto, photoNeeds, photosLetGo, photoSource } from "./policy";
 import { Delivery } from "./protocol/delivery";
 import { Friendship, type HandleLookup } from "./protocol/friendship";
 import { route } from "./protocol/router";
@@ -152,6 +152,7 @@ export class Engine {
         book.isFriend(peer) &&
         mayServePhoto(origin, peer, me, origin.mine ? undefined : { list: log.friendList(origin.wall), kind, fullImages: carried.fullPhotos }),
       mayAsk: (peer) => budgets.photoGet(peer),
+      kept: (hash) => keptPhoto(hash, me, log),
       friendPhotoBytes: PER_FRIEND.photoBytes,
       diagnostics,
     };
@@ -163,7 +164,7 @@ export class Engine {
       photos?.need(photoNeeds(theirs, me));
       // A deleted photo post gives its space back.
       const gone = photosLetGo(events, log);
-      if (gone.length) void photos?.release(gone);
+      if (gone.length) photos?.release(gone).catch(() => undefined); // a fault here is told by the store
       void notices.fromEvents(theirs, log).then((added) => added.length && changed());
     };
     const friendship: Friendship = new Friendship({

@@ -26,6 +26,8 @@ export interface PhotoHost {
   mayServe(origin: PhotoOrigin, peer: string, kind?: "full" | "thumb"): boolean;
   /** May ``peer`` have one more photo request answered now (their budget)? */
   mayAsk(peer: string): boolean;
+  /** Never let go of on its own: named by a standing post on my wall, or as a thumbnail by any. */
+  kept(hash: string): boolean;
   /** The bytes of photos one friend's posts may keep on my wall. */
   readonly friendPhotoBytes: number;
   diagnostics: Diagnostics;

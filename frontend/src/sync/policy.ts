@@ -216,6 +216,21 @@ export interface PhotoPosts {
 }
 
 /**
+ * A photo eviction must spare: one a standing post on my wall names (I serve it), or one any
+ * standing post names as a thumbnail (small, and what walls show). A friend naming a thumbnail
+ * as a full image elsewhere does not make it evictable.
+ */
+export function keptPhoto(hash: string, me: string, log: PhotoPosts): boolean {
+  return log
+    .postsWithPhoto(hash)
+    .some(
+      (p) =>
+        !log.isDeleted(p.id) &&
+        (sameHandle(p.wall, me) || ((p.body as PostBody).photos ?? []).some((photo) => photo.thumb === hash)),
+    );
+}
+
+/**
  * The photos that no post still standing names once these events landed: their bytes can go,
  * so that deleting old photo posts gives the space back.
  */

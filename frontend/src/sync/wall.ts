@@ -36,6 +36,16 @@ export function mayDelete(author: string, target: WallEvent, wall: string): bool
   return sameHandle(author, target.author) || sameHandle(author, wall);
 }
 
+/** Does this delete event remove ``target``? Only on the target's own wall, by someone allowed, and never a delete. */
+export function removes(deletion: WallEvent, target: WallEvent): boolean {
+  return (
+    deletion.kind === "delete" &&
+    target.kind !== "delete" &&
+    sameHandle(deletion.wall, target.wall) &&
+    mayDelete(deletion.author, target, target.wall)
+  );
+}
+
 export function buildWall(
   wall: string,
   events: Iterable<WallEvent>,
@@ -48,7 +58,7 @@ export function buildWall(
   for (const e of sorted) {
     if (e.kind !== "delete") continue;
     const target = byId.get((e.body as DeleteBody).target);
-    if (target && target.kind !== "delete" && mayDelete(e.author, target, wall)) deleted.add(target.id);
+    if (target && removes(e, target)) deleted.add(target.id);
   }
 
   const posts = new Map<string, PostView>();

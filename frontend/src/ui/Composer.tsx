@@ -20,28 +20,25 @@ let nextId = 1;
 export function Composer({ engine, photos, wall }: { engine: Engine; photos: Photos; wall: string }) {
   // The draft outlives this view: what was typed and picked is still here after a visit to Settings.
   const draft = useRef(draftOf(wall)).current;
-  const [text, showText] = useState(draft.text);
-  const [chosen, showChosen] = useState<Chosen[]>(draft.chosen);
+  const [, redraw] = useState(0);
+  useEffect(() => draft.subscribe(() => redraw((n) => n + 1)), [draft]);
+  const { text, chosen } = draft;
   const [problems, setProblems] = useState<string[]>([]);
   const command = useCommand();
   const box = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const jobs = draft.jobs;
   const alive = useRef(true);
-  const setText = (update: string | ((now: string) => string)) => {
-    draft.text = typeof update === "function" ? update(draft.text) : update;
-    if (alive.current) showText(draft.text);
-  };
-  const setChosen = (update: (now: Chosen[]) => Chosen[]) => {
-    draft.chosen = update(draft.chosen);
-    if (alive.current) showChosen(draft.chosen);
-  };
+  const setText = (update: string | ((now: string) => string)) =>
+    draft.update({ text: typeof update === "function" ? update(draft.text) : update });
+  const setChosen = (update: (now: Chosen[]) => Chosen[]) => draft.update({ chosen: update(draft.chosen) });
+  const busy = command.busy || draft.posting;
   const id = useId();
   const mine = wall === engine.me;
   const left = remaining(text.length, LIMITS.postText, 500);
   const ready = chosen.filter((c) => c.prepared).length;
   const preparing = chosen.length - ready;
-  const canPost = (text.trim().length > 0 || ready > 0) && (left === null || left >= 0) && !command.busy;
+  const canPost = (text.trim().length > 0 || ready > 0) && (left === null || left >= 0) && !busy;
 
   useEffect(
     () => () => {
@@ -103,6 +100,7 @@ export function Composer({ engine, photos, wall }: { engine: Engine; photos: Pho
     if (!canPost) return;
     const posted = text;
     const taken = draft.chosen;
+    draft.update({ posting: true });
     const ok = await command.run(async () => {
       // Photos still being prepared are waited for; one that failed has said why and is left out.
       const prepared = (await Promise.all(taken.map((c) => jobs.get(c.id) ?? null))).filter(
@@ -122,6 +120,7 @@ export function Composer({ engine, photos, wall }: { engine: Engine; photos: Pho
       await engine.post(wall, posted, refs.length ? refs : undefined, blobs);
       photos.adopt(blobs.map((b) => b.hash));
     });
+    draft.update({ posting: false });
     if (ok) {
       // Whatever was typed or chosen while it was being posted stays.
       setText((now) => (now === posted ? "" : now));
@@ -167,7 +166,7 @@ export function Composer({ engine, photos, wall }: { engine: Engine; photos: Pho
       </div>
       <PhotoPreviews
         chosen={chosen}
-        disabled={command.busy}
+        disabled={busy}
         onRemove={(which) => {
           drop([which]);
           setProblems([]);
@@ -195,7 +194,7 @@ export function Composer({ engine, photos, wall }: { engine: Engine; photos: Pho
               {left < 0 ? `${-left} characters too many` : `${left} characters left`}
             </span>
           )}
-          <button type="submit" class="button" disabled={!canPost} aria-busy={command.busy || undefined}>
+          <button type="submit" class="button" disabled={!canPost} aria-busy={busy || undefined}>
             <Icon name="send" />
             Post
           </button>

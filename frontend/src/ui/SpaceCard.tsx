@@ -121,7 +121,11 @@ export function SpaceCard({ engine, space, persistence }: { engine: Engine; spac
         </label>
         <p class="help">
           Over this, the ones you looked at least recently go first; thumbnails stay, and a full image comes back from your friends
-          when you open it. Photos on your own wall are never removed, because your friends fetch them from you.
+          when you open it. Photos on your own wall never count against it.
+        </p>
+        <p class="help">
+          Free space removes every friend's photo kept here, also those friends posted on your wall (they fetch again from their
+          authors). Your own photos are never removed, because your friends fetch them from you.
         </p>
         <ConfirmButton
           label="Free space"

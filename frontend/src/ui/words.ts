@@ -60,6 +60,8 @@ export function photoProblemWords(problem: PhotoProblem): string {
       return "it is not an image";
     case "stalled":
       return `@${problem.from} stopped sending it`;
+    case "no-room":
+      return "this browser has no room left to keep it; free space in Settings";
   }
 }
 
@@ -250,10 +252,10 @@ export function lowSpaceWords(left: number): string {
 
 /** When a write did not fit: what still works, what waits, what to do. */
 export const FULL_WORDS =
-  "This browser has no room left for Peerwall. Reading and syncing what fits go on; your new posts, comments and likes wait until there is room. Free space here: remove friends' photos kept in this browser, keep fewer of them, or delete old photo posts. Freeing disk space on this device helps too.";
+  "This browser has no room left for Peerwall. Reading and syncing what fits go on, but your new posts, comments and likes cannot be saved until there is room; what you wrote stays in its box. Free space here: remove friends' photos kept in this browser, keep fewer of them, or delete old photo posts. Freeing disk space on this device helps too.";
 
 /** The line at the top of every view while the store is full. */
-export const FULL_BANNER_WORDS = "No room left in this browser: you can read, but new posts wait until you free some space.";
+export const FULL_BANNER_WORDS = "No room left in this browser: you can read, but new posts cannot be saved until you free some space.";
 
 /** One wall's share of the space, for Settings. */
 export function wallUseWords(use: { events: number; eventBytes: number; photoBytes: number }): string {

@@ -5,7 +5,7 @@ import type { Repository } from "../../store/repository";
 import { type DeleteBody, type FriendsBody, type PostBody, stripSeq, type WallEvent } from "../events";
 import { canon } from "../handles";
 import { orderTime, type WallReader } from "../policy";
-import { mayDelete } from "../wall";
+import { removes } from "../wall";
 
 /** Outbox rows written in the same transaction as events (the outbox part keeps its own memory). */
 /** What is written in the same transaction as the events: all of it lands, or none. */
@@ -118,13 +118,13 @@ export class EventLog implements WallReader {
   }
 
   /** The posts that carry this photo hash. */
-  /** Has someone allowed to (its author or the wall's owner) deleted this event? */
+  /** Has someone allowed to (its author or the wall's owner) deleted this event, on its own wall? */
   isDeleted(id: string): boolean {
     const target = this.byId.get(id);
     if (!target) return false;
     for (const deleteId of this.deletes.get(id) ?? []) {
       const e = this.byId.get(deleteId);
-      if (e && mayDelete(e.author, target, target.wall)) return true;
+      if (e && removes(e, target)) return true;
     }
     return false;
   }
