@@ -79,7 +79,7 @@ test-e2e: install build $(FIREFOX_DRIVER)/node_modules/.installed
 bench: install build
 	scripts/in-netns $(PY) bench/sync_bench.py $(BENCH_ARGS)
 
-# A 20 MB photo between two friends, next to the raw data channel (DESIGN: photos >= 0.7 of it).
+# A 16 MB photo between two friends, next to the raw data channel (DESIGN: photos >= 0.7 of it).
 # Never part of `make test`. Extra options: `make bench-photos BENCH_ARGS="--reps 5 --profile"`.
 bench-photos: install build
 	scripts/in-netns $(PY) bench/photo_bench.py $(BENCH_ARGS)

@@ -5,8 +5,9 @@
 // window.peerwallSeedPhoto. The app keeps the same database open meanwhile; its engine sees the
 // new post (and may serve its photo) once the page is reloaded.
 //
-// The full-size "photo" is `fullBytes` random bytes labelled image/jpeg: the transfer neither
-// knows nor cares whether they decode (the lightbox shows a broken image afterwards). The
+// The full-size "photo" is `fullBytes` random bytes after a JPEG's first three bytes, labelled
+// image/jpeg: the receiver checks that magic (media/sniff.ts), not whether the rest decodes (the
+// lightbox shows a broken image afterwards). The
 // thumbnail is a real JPEG, drawn on an OffscreenCanvas, so the wall shows a tile to click.
 import { loadIdentity } from "../../frontend/src/crypto/identity";
 import { sha256Hex } from "../../frontend/src/media/hash";
@@ -69,6 +70,7 @@ window.peerwallSeedPhoto = async (handle: string, fullBytes: number, text: strin
 
     const t0 = performance.now();
     const full = randomBytes(fullBytes);
+    full.set([0xff, 0xd8, 0xff]);
     const thumb = await thumbnail(text.slice(-8));
     const t1 = performance.now();
     const [fullHash, thumbHash] = await Promise.all([sha256Hex(full), sha256Hex(thumb)]);

@@ -88,6 +88,8 @@ export class BlobExchange implements PhotoPort {
   private readonly trimming = new Serial();
   /** Bytes of photos each friend's posts keep on my wall (their budget), loaded on first use. */
   private budgetUse?: Promise<Map<string, number>>;
+  /** The cap on friends' full-size photos, once read. */
+  private cap?: number;
   version = 0;
 
   constructor(
@@ -197,11 +199,14 @@ export class BlobExchange implements PhotoPort {
 
   /** The most friends' full-size photos may take here (bytes; Infinity: no cap). */
   async photoCap(): Promise<number> {
-    return (await this.repo.meta<number>(PHOTO_CAP_KEY)) ?? DEFAULT_PHOTO_CAP;
+    this.cap ??= (await this.repo.meta<number>(PHOTO_CAP_KEY)) ?? DEFAULT_PHOTO_CAP;
+    return this.cap;
   }
 
   async setPhotoCap(bytes: number): Promise<number> {
+    if (!(bytes >= 0)) throw new Error("The space for friends' photos must be a size, or no limit.");
     await this.repo.saveMeta(PHOTO_CAP_KEY, bytes);
+    this.cap = bytes;
     return this.trim();
   }
 
@@ -469,7 +474,8 @@ export class BlobExchange implements PhotoPort {
     this.wants.delete(want.hash);
     this.changed();
     // Over the cap, the photos seen least recently go; a fault here must not fail the fetch.
-    if (!want.keep) await this.trim().catch(() => 0);
+    // Only a friend's full image counts against the cap (thumbnails stay): trim after those alone.
+    if (!want.keep && want.source.kind === "full") await this.trim().catch(() => 0);
   }
 
   private fail(want: Want, problem: PhotoProblem): void {
