@@ -1,11 +1,14 @@
 // Sentences the views show, kept pure so they are tested and read the same everywhere. The core
 // decides with codes (sync/outcomes.ts, media/exchange.ts PhotoProblem, notices' kinds); the
 // words for people are all here.
+import type { PhraseProblem } from "../crypto/recoveryPhrase";
 import type { PhotoProblem } from "../media/exchange";
 import type { StorageFaultCode } from "../store/faults";
+import type { DeviceView, LinkOffer } from "../sync/devices/types";
 import type { Outcome } from "../sync/outcomes";
 import type { Notice } from "../sync/state/notices";
 import type { BrokerState } from "../sync/transport";
+import { relativeTime } from "./time";
 
 /** What a command did, or why it could not, for the person who asked. */
 export function outcomeWords(outcome: Outcome): string {
@@ -268,4 +271,69 @@ export function capWords(bytes: number): string {
   if (!Number.isFinite(bytes)) return "No limit";
   const mb = Math.round(bytes / 1024 / 1024);
   return mb >= 1000 ? `Up to ${+(mb / 1024).toFixed(1)} GB` : `Up to ${mb} MB`;
+}
+
+// ---- Devices, linking and the recovery phrase (Settings → Devices, Recovery phrase; the set-up choice).
+
+/** What to do with a device code, on the other browser. */
+export function linkStepsWords(handle: string): string {
+  return `On your other browser, log in as @${handle}, choose \u201cLink to my other device\u201d, and type this code.`;
+}
+
+/** How long a device code still works: "4 min 05 s left", "9 s left". */
+export function timeLeftWords(ms: number): string {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  const m = Math.floor(seconds / 60);
+  const s = seconds % 60;
+  return m > 0 ? `${m} min ${String(s).padStart(2, "0")} s left` : `${s} s left`;
+}
+
+/** Where a device code stands, in a sentence; ``name`` is the linked device's, when known. */
+export function linkStatusWords(status: LinkOffer["status"], name?: string): string {
+  switch (status) {
+    case "waiting":
+      return "Waiting for your other browser\u2026";
+    case "linked":
+      return `Linked: ${name ?? "your new device"} now has your wall.`;
+    case "expired":
+      return "This code has expired. Make a new one to try again.";
+    case "spent":
+      return "This code has been used. Make a new one to link another device.";
+  }
+}
+
+/** One of my devices: "this device", "online", "last seen 5 min ago", "not seen yet". */
+export function deviceSeenWords(device: Pick<DeviceView, "current" | "online" | "lastSeen">, now: number): string {
+  if (device.current) return "this device";
+  if (device.online) return "online";
+  if (device.lastSeen === undefined) return "not seen yet";
+  return `last seen ${relativeTime(device.lastSeen, now)}`;
+}
+
+/** The question before removing a device of mine. */
+export function removeDeviceWords(name: string): string {
+  return `Remove ${name}? Your devices stop syncing with it, but it still knows your key. If it is lost or stolen, start fresh with a new key instead (your friends will be asked to confirm it).`;
+}
+
+/** Under the recovery phrase, always. */
+export const RECOVERY_WARNING =
+  "Anyone who has these words can be you on Peerwall. Write them on paper and keep it somewhere safe. Never type them into any other site, an email or a chat: Peerwall asks for them only when you restore a browser.";
+
+/** Why the set-up choice is asked, after log-in in a browser that holds nothing of mine. */
+export const SETUP_WHY = "This browser holds nothing of yours yet: no key, no wall. Choose how to bring them here.";
+
+/** What starting fresh means, asked before it happens. */
+export const START_FRESH_WORDS =
+  "Start fresh with a new key? Your friends will be asked to confirm the new key. Your old posts stay with your friends, but they do not come back to this browser.";
+
+/** A recovery phrase that was refused, with the slip named. */
+export function phraseProblemWords(problem: PhraseProblem): string {
+  switch (problem.code) {
+    case "wrong-length":
+      return `A recovery phrase has 24 words; this has ${plural(problem.count, "word")}.`;
+    case "unknown-word":
+      return `Word ${problem.position}, \u201c${problem.word}\u201d, is not a recovery word: check its spelling.`;
+    case "checksum":
+      return "These words do not fit together: one of them is probably wrong or out of order. Check them against your paper.";
+  }
 }
