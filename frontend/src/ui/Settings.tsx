@@ -1,8 +1,11 @@
 // Settings: backup (export, import), keys and safety numbers, storage, the outbox, the account.
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Persistence } from "../app/persistence";
 import type { Engine, FriendView } from "../sync/engine";
 import { ConfirmButton } from "./ConfirmButton";
+import { type DeviceControls, DevicesCard } from "./DevicesCard";
+import { type RecoveryControls, RecoveryCard } from "./RecoveryCard";
 import { type SpaceControls, SpaceCard } from "./SpaceCard";
 import { useSafetyNumber } from "./safety";
 import { Uploads } from "./Uploads";
@@ -29,6 +32,7 @@ interface Props {
 export function Settings({ engine, photos, space, persistence, backup }: Props) {
   const friends = engine.friends().filter((f) => f.state === "accepted");
   const pending = engine.pendingCount();
+  const mine = deviceControls(engine);
   return (
     <section class="settings-view" aria-labelledby="view-heading">
       <header class="view-head">
@@ -39,6 +43,10 @@ export function Settings({ engine, photos, space, persistence, backup }: Props) 
       </header>
 
       <BackupCard backup={backup} />
+
+      {mine && <DevicesCard devices={mine} handle={engine.me} />}
+
+      {mine && <RecoveryCard recovery={mine} />}
 
       <SpaceCard engine={engine} space={space} persistence={persistence} />
 
@@ -96,6 +104,11 @@ export function Settings({ engine, photos, space, persistence, backup }: Props) 
       </div>
     </section>
   );
+}
+
+/** My devices and recovery phrase, from the engine once it has them (until then the two cards wait). */
+function deviceControls(engine: Engine): (DeviceControls & RecoveryControls) | null {
+  return "offerLink" in engine ? (engine as unknown as DeviceControls & RecoveryControls) : null;
 }
 
 function DesktopNoticesCard() {
@@ -192,7 +205,6 @@ function BackupCard({ backup }: { backup: Backup }) {
   // One sentence for the card: what the last export or import did, or why it failed.
   const command = useCommand();
   const [said, setSaid] = useState("");
-  const picker = useRef<HTMLInputElement>(null);
 
   const exportNow = async () => {
     setSaid("");
@@ -226,28 +238,37 @@ function BackupCard({ backup }: { backup: Backup }) {
         <button type="button" class="button" disabled={command.busy} onClick={() => void exportNow()}>
           Export backup
         </button>
-        <button type="button" class="button quiet" disabled={command.busy} onClick={() => picker.current?.click()}>
-          Import backup
-        </button>
-        <input
-          ref={picker}
-          type="file"
-          accept="application/json,.json"
-          class="visually-hidden"
-          tabIndex={-1}
-          // Only the button's file picker: the button above is the control people (and tests) use.
-          aria-hidden="true"
-          onChange={(e) => {
-            const file = e.currentTarget.files?.[0];
-            e.currentTarget.value = "";
-            if (file) void importNow(file);
-          }}
-        />
+        <ImportBackupButton class="button quiet" disabled={command.busy} onFile={(file) => void importNow(file)} />
       </div>
       <p class="said ok" role="status">
         {said}
       </p>
       <CommandError error={command.error} class="said error" />
     </div>
+  );
+}
+
+/** "Import backup": the button, and the file picker it opens (hidden: the button is the control people, and tests, use). */
+export function ImportBackupButton(props: { class: string; disabled: boolean; children?: ComponentChildren; onFile(file: File): void }) {
+  const picker = useRef<HTMLInputElement>(null);
+  return (
+    <>
+      <button type="button" class={props.class} disabled={props.disabled} onClick={() => picker.current?.click()}>
+        {props.children ?? "Import backup"}
+      </button>
+      <input
+        ref={picker}
+        type="file"
+        accept="application/json,.json"
+        class="visually-hidden"
+        tabIndex={-1}
+        aria-hidden="true"
+        onChange={(e) => {
+          const file = e.currentTarget.files?.[0];
+          e.currentTarget.value = "";
+          if (file) props.onFile(file);
+        }}
+      />
+    </>
   );
 }
