@@ -55,7 +55,7 @@ describe("carrying walls", () => {
     for (let i = 1; i <= 6; i++) await alice.engine.post("alice", `post ${i}`);
     await until(() => texts(carol, "alice").length === 6, 5000, "carol to hold alice's six posts");
     alice.transport.goOffline();
-    const held = [...carol.engine["log"].since("alice", 0)] as WallEvent[];
+    const held = [...carol.engine["log"].since("alice", {})] as WallEvent[];
     // Carol turns hostile: she answers no sync herself; the test speaks for her. Posts 1-2, then
     // 5-6 (3 and 4 left out), a post she placed on alice's wall herself, and post 2 moved.
     carol.engine["wallSync"].onSync = () => {};

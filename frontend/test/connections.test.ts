@@ -11,6 +11,8 @@ async function node(net: SimNetwork, me: string, wants: Record<string, Want>) {
   const proven: string[] = [];
   const connections = new Connections({
     me,
+    device: "",
+    isMyDevice: () => true,
     identity: await loadIdentity(await generateIdentity()),
     transport,
     now: Date.now,
@@ -20,6 +22,7 @@ async function node(net: SimNetwork, me: string, wants: Record<string, Want>) {
     on: {
       broker: () => {},
       proven: (s) => void proven.push(s.peer),
+      link: () => {},
       frame: () => {},
       binary: () => {},
       drain: () => {},
@@ -29,9 +32,15 @@ async function node(net: SimNetwork, me: string, wants: Record<string, Want>) {
   });
   const dials: string[] = [];
   const dial = transport.dial.bind(transport);
-  transport.dial = (h) => {
+  transport.dial = (h, d) => {
     dials.push(h);
-    dial(h);
+    dial(h, d);
+  };
+  // Someone not online is looked for before a dial: a look counts as a try.
+  const locate = transport.locate.bind(transport);
+  transport.locate = (h) => {
+    dials.push(`locate ${h}`);
+    locate(h);
   };
   connections.start();
   return { connections, transport: transport as SimTransport, proven, dials };
@@ -100,10 +109,10 @@ describe("Connections", () => {
     a.connections.dial("bob");
     const times: number[] = [];
     const start = Date.now();
-    const dial = a.transport.dial.bind(a.transport);
-    a.transport.dial = (h) => {
+    const locate = a.transport.locate.bind(a.transport);
+    a.transport.locate = (h) => {
       times.push(Date.now() - start);
-      dial(h);
+      locate(h);
     };
     await settle(RETRY_MS.slice(0, 4).reduce((x, y) => x + y, 0) + 100);
     expect(times.length).toBe(4);

@@ -24,6 +24,7 @@ function side(link: SimLink, me: string, identity: Identity): Side {
     diagnostics: out.diagnostics,
     on: {
       proven: () => void out.proven++,
+      link: () => {},
       frame: (_s, frame) => void out.frames.push(frame),
       binary: () => {},
       drain: () => {},

@@ -41,6 +41,7 @@ export class SimLink implements Link {
   constructor(
     readonly peer: string,
     readonly initiator: boolean,
+    readonly device = "",
   ) {}
 
   get buffered(): number {
@@ -129,25 +130,43 @@ export class SimLink implements Link {
   }
 }
 
+/** A peer id: ``handle-device``, or the bare handle. */
+export function simId(handle: string, device: string): string {
+  return device ? `${handle}-${device}` : handle;
+}
+
 export class SimNetwork {
+  /** Connected nodes by peer id. */
   readonly nodes = new Map<string, SimTransport>();
   readonly accounts = new Set<string>();
 
-  transport(handle: string): SimTransport {
+  transport(handle: string, device = ""): SimTransport {
     this.accounts.add(handle);
-    return new SimTransport(this, handle);
+    return new SimTransport(this, handle, device);
   }
 
+  /**
+   * The broker's rule: presence per handle, mutual watching (or ``watchers``: whoever watches
+   * me), and a handle's own devices always see each other.
+   */
   mutual(a: SimTransport, b: SimTransport): boolean {
-    return a.online && b.online && a.watching.has(b.handle) && b.watching.has(a.handle);
+    if (!a.online || !b.online || a === b) return false;
+    if (a.handle.toLowerCase() === b.handle.toLowerCase()) return true;
+    const aWatchesB = a.watching.has(b.handle) || (a.watchers && b.watching.has(a.handle));
+    const bWatchesA = b.watching.has(a.handle) || (b.watchers && a.watching.has(b.handle));
+    return aWatchesB && bWatchesA;
   }
 
   announce(node: SimTransport, online: boolean): void {
     for (const other of this.nodes.values()) {
       if (other === node) continue;
-      if (other.watching.has(node.handle) && node.watching.has(other.handle)) {
-        other.handlers?.presence(node.handle, online);
-        if (online) node.handlers?.presence(other.handle, true);
+      const was = node.online;
+      node.online = true;
+      const mutual = this.mutual(node, other);
+      node.online = was;
+      if (mutual) {
+        other.handlers?.presence(node.handle, node.device, online);
+        if (online) node.handlers?.presence(other.handle, other.device, true);
       }
     }
   }
@@ -156,13 +175,19 @@ export class SimNetwork {
 export class SimTransport implements Transport {
   handlers?: TransportHandlers;
   watching = new Set<string>();
+  watchers = false;
   online = false;
   links = new Set<SimLink>();
 
   constructor(
     private readonly net: SimNetwork,
     readonly handle: string,
+    readonly device = "",
   ) {}
+
+  get id(): string {
+    return simId(this.handle, this.device);
+  }
 
   setHandlers(handlers: TransportHandlers): void {
     this.handlers = handlers;
@@ -170,26 +195,26 @@ export class SimTransport implements Transport {
 
   goOnline(): void {
     this.online = true;
-    this.net.nodes.set(this.handle, this);
+    this.net.nodes.set(this.id, this);
     this.handlers?.broker(true);
     this.net.announce(this, true);
   }
 
   goOffline(): void {
     this.online = false;
-    this.net.nodes.delete(this.handle);
+    this.net.nodes.delete(this.id);
     for (const link of [...this.links]) link.close();
     this.handlers?.broker(false);
     this.net.announce(this, false);
   }
 
-  dial(handle: string): void {
+  dial(handle: string, device: string): void {
     setTimeout(() => {
-      const target = this.net.nodes.get(handle);
+      const target = this.net.nodes.get(simId(handle, device));
       if (!this.online) return;
-      if (!target) return this.handlers?.unavailable(handle);
-      const mine = new SimLink(handle, true);
-      const theirs = new SimLink(this.handle, false);
+      if (!target) return this.handlers?.unavailable(handle, device);
+      const mine = new SimLink(handle, true, device);
+      const theirs = new SimLink(this.handle, false, this.device);
       mine.partner = theirs;
       theirs.partner = mine;
       this.links.add(mine);
@@ -206,19 +231,28 @@ export class SimTransport implements Transport {
     }, 0);
   }
 
-  watch(handles: string[]): void {
-    const before = new Set(this.watching);
+  locate(handle: string): void {
+    setTimeout(() => {
+      if (!this.online) return;
+      const devices = [...this.net.nodes.values()].filter((n) => n.handle.toLowerCase() === handle.toLowerCase()).map((n) => n.device);
+      this.handlers?.located(handle, devices);
+    }, 0);
+  }
+
+  watch(handles: string[], watchers = false): void {
+    const others = [...this.net.nodes.values()].filter((o) => o !== this);
+    const before = new Map(others.map((o) => [o, this.net.mutual(this, o)]));
     this.watching = new Set(handles);
+    this.watchers = watchers;
     if (!this.online) return;
-    for (const other of this.net.nodes.values()) {
-      if (other === this) continue;
-      const was = before.has(other.handle) && other.watching.has(this.handle);
+    for (const other of others) {
+      const was = before.get(other);
       const now = this.net.mutual(this, other);
       if (now && !was) {
-        this.handlers?.presence(other.handle, true);
-        other.handlers?.presence(this.handle, true);
+        this.handlers?.presence(other.handle, other.device, true);
+        other.handlers?.presence(this.handle, this.device, true);
       } else if (was && !now) {
-        other.handlers?.presence(this.handle, false);
+        other.handlers?.presence(this.handle, this.device, false);
       }
     }
   }
@@ -233,13 +267,20 @@ export interface User {
   dropped: string[];
 }
 
-export async function makeUser(net: SimNetwork, handle: string, factory = new IDBFactory(), photoStallMs?: number): Promise<User> {
+export async function makeUser(
+  net: SimNetwork,
+  handle: string,
+  factory = new IDBFactory(),
+  photoStallMs?: number,
+  device = "",
+): Promise<User> {
   const repo = new Repository(await openDatabase(handle, factory));
-  const transport = net.transport(handle);
+  const transport = net.transport(handle, device);
   const dropped: string[] = [];
   // The same composition as the app's (src/app/peerwall.ts), over the simulated network.
   const { engine, photos: blobs } = await createPeerwall({
     me: handle,
+    device,
     repo,
     transport,
     lookup: async (wanted) => [...net.accounts].find((h) => h.toLowerCase() === wanted.toLowerCase()) ?? null,

@@ -48,16 +48,16 @@ describe("Window and Budgets", () => {
     const now = 0;
     const budgets = new Budgets(() => now);
     // A wall of 40 places: the first request is answered from where it asks.
-    expect(budgets.sync("bob", "link1", "alice", 0, 40)).toEqual({ verdict: "answer", from: 0 });
+    expect(budgets.sync("bob", "link1", "alice", { "": 0 }, { "": 40 })).toEqual({ verdict: "answer", from: { "": 0 } });
     // Asking again on that link, from anywhere, gets only what is new since: nothing.
-    expect(budgets.sync("bob", "link1", "alice", 0, 40).verdict).toBe("repeated");
-    expect(budgets.sync("bob", "link1", "alice", 17, 40).verdict).toBe("repeated");
+    expect(budgets.sync("bob", "link1", "alice", { "": 0 }, { "": 40 }).verdict).toBe("repeated");
+    expect(budgets.sync("bob", "link1", "alice", { "": 17 }, { "": 40 }).verdict).toBe("repeated");
     // The wall grew: the same request now gets the new places only.
-    expect(budgets.sync("bob", "link1", "alice", 0, 45)).toEqual({ verdict: "answer", from: 40 });
+    expect(budgets.sync("bob", "link1", "alice", { "": 0 }, { "": 45 })).toEqual({ verdict: "answer", from: { "": 40 } });
     // A new link may ask again (what was sent on the old one may be lost with it).
-    expect(budgets.sync("bob", "link2", "alice", 0, 45)).toEqual({ verdict: "answer", from: 0 });
+    expect(budgets.sync("bob", "link2", "alice", { "": 0 }, { "": 45 })).toEqual({ verdict: "answer", from: { "": 0 } });
     let answered = 0;
-    for (let i = 0; i < 1000; i++) if (budgets.sync("bob", "link1", `wall${i}`, 0, 5).verdict === "answer") answered++;
+    for (let i = 0; i < 1000; i++) if (budgets.sync("bob", "link1", `wall${i}`, {}, { "": 5 }).verdict === "answer") answered++;
     expect(answered).toBe(PER_FRIEND.syncsPerMinute - 3);
   });
 });

@@ -1,7 +1,8 @@
 // Export and import of the whole local store as one JSON file: the backup, and the way to
 // move to a new browser without losing walls, friends or keys.
+import { sha256Hex } from "../media/hash";
+import { type Backup, Repository } from "../store/repository";
 import { checkShape } from "../sync/events";
-import type { Backup } from "../store/repository";
 
 const FRIEND_STATES = new Set(["requested-out", "requested-in", "accepted", "declined", "blocked"]);
 
@@ -38,4 +39,16 @@ export function parseBackup(text: string, handle: string): Backup {
 
 export function backupFileName(handle: string, now = new Date()): string {
   return `peerwall-${handle}-${now.toISOString().slice(0, 10)}.json`;
+}
+
+/** Imports a backup file into the store; resolves to a sentence saying what came back. */
+export async function importBackup(repo: Repository, handle: string, file: File): Promise<string> {
+  const parsed = parseBackup(await file.text(), handle);
+  const added = await repo.importAll(parsed);
+  // Photos come back only if their bytes still match their names.
+  for (const blob of Repository.backupBlobs(parsed)) {
+    if ((await sha256Hex(blob.bytes)) !== blob.hash || (await repo.hasBlob(blob.hash))) continue;
+    await repo.saveBlob({ ...blob, size: blob.bytes.byteLength, storedAt: Date.now() });
+  }
+  return `Imported ${added.events} events and ${added.friends} friends.`;
 }

@@ -1,7 +1,6 @@
 // The composition root: one live tab, the store, my identity, the broker link, the sync
 // engine and the views, wired together. Nothing else knows all of them.
 import { type JSX, render } from "preact";
-import { sha256Hex } from "../media/hash";
 import { PeerjsTransport } from "../net/peerjsTransport";
 import type { BrokerState } from "../sync/transport";
 import { openDatabase } from "../store/db";
@@ -10,12 +9,28 @@ import { Repository } from "../store/repository";
 import { App } from "../ui/App";
 import { Notice } from "../ui/Notice";
 import { startFaultWords } from "../ui/words";
-import { backupFileName, parseBackup } from "./backup";
+import { SetupChoice } from "../ui/SetupChoice";
+import { backupFileName, importBackup } from "./backup";
+import { defaultDeviceName, deviceIdOf } from "./device";
 import { Observable } from "./observable";
 import { createPeerwall } from "./peerwall";
 import { askToPersist } from "./persistence";
 import { SpaceWatch } from "./space";
+import { setupActions } from "./setup";
 import { acquireTab, type TabLock } from "./singleTab";
+
+/**
+ * After log-in in a browser that holds no key of mine, the app asks first how to get it (link,
+ * restore, import, or a new one). A new account (this session signed up) simply makes one.
+ */
+async function keyReady(me: string, device: string, repo: Repository, mount: HTMLElement): Promise<void> {
+  if ((await repo.identity()) || document.body.dataset.newAccount) return;
+  await new Promise<void>((done) => {
+    const actions = setupActions({ me, device, deviceName: defaultDeviceName(), repo, done });
+    render(<SetupChoice handle={me} actions={actions} />, mount);
+  });
+  render(null, mount);
+}
 
 const root = document.getElementById("app");
 const handle = document.body.dataset.handle;
@@ -55,10 +70,12 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
     closed,
   });
   const repo = new Repository(db);
+  const device = await deviceIdOf(repo);
+  await keyReady(me, device, repo, mount);
   const persistence = askToPersist();
   const connection = new Observable<BrokerState>({ kind: "connecting" });
-  const transport = new PeerjsTransport(me, (state) => connection.set(state));
-  const { engine, photos } = await createPeerwall({ me, repo, transport, lookup: lookupHandle });
+  const transport = new PeerjsTransport(me, device, (state) => connection.set(state));
+  const { engine, photos } = await createPeerwall({ me, device, deviceName: defaultDeviceName(), repo, transport, lookup: lookupHandle });
   engine.start();
   transport.start();
 
@@ -68,16 +85,10 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
       return { blob: new Blob([JSON.stringify(data)], { type: "application/json" }), name: backupFileName(me) };
     },
     async importFile(file: File): Promise<string> {
-      const parsed = parseBackup(await file.text(), me);
-      const added = await repo.importAll(parsed);
-      // Photos come back only if their bytes still match their names.
-      for (const blob of Repository.backupBlobs(parsed)) {
-        if ((await sha256Hex(blob.bytes)) !== blob.hash || (await repo.hasBlob(blob.hash))) continue;
-        await repo.saveBlob({ ...blob, size: blob.bytes.byteLength, storedAt: Date.now() });
-      }
+      const sentence = await importBackup(repo, me, file);
       // The engine and identity are rebuilt from the store, as on any load.
       setTimeout(() => location.reload(), 1500);
-      return `Imported ${added.events} events and ${added.friends} friends. Reloading…`;
+      return `${sentence} Reloading…`;
     },
   };
 

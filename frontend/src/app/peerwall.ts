@@ -10,6 +10,9 @@ import { outcomeWords } from "../ui/words";
 
 export interface PeerwallOptions {
   me: string;
+  /** This browser's device id ("" for a browser without devices, as in most simulations). */
+  device?: string;
+  deviceName?: string;
   repo: Repository;
   transport: Transport;
   lookup: HandleLookup;
@@ -37,6 +40,7 @@ export async function createPeerwall(options: PeerwallOptions): Promise<Peerwall
   const engine = await Engine.open({
     ...options,
     identity: await loadIdentity(stored),
+    storedIdentity: async () => (await repo.identity()) ?? undefined,
     words: outcomeWords,
     photos: (host) => (photos = new BlobExchange(repo, host, options.photoStallMs)),
   });

@@ -11,6 +11,16 @@ const DRAINED_BYTES = 1024 * 1024;
 /** Refresh ICE servers (TURN credentials expire) at least this often. */
 const ICE_REFRESH_MS = 60 * 60_000;
 
+/** A peer id's handle and device: ``handle-device``, or a bare handle (device ""). */
+export function splitPeerId(id: string): { handle: string; device: string } {
+  const dash = id.indexOf("-");
+  return dash < 0 ? { handle: id, device: "" } : { handle: id.slice(0, dash), device: id.slice(dash + 1) };
+}
+
+export function peerIdOf(handle: string, device: string): string {
+  return device ? `${handle}-${device}` : handle;
+}
+
 class PeerLink implements Link {
   onOpen = () => {};
   onFrame = (_frame: unknown) => {};
@@ -57,7 +67,11 @@ class PeerLink implements Link {
   }
 
   get peer(): string {
-    return this.conn.peer;
+    return splitPeerId(this.conn.peer).handle;
+  }
+
+  get device(): string {
+    return splitPeerId(this.conn.peer).device;
   }
 
   send(frame: unknown): boolean {
@@ -109,20 +123,23 @@ class PeerLink implements Link {
 
 interface PresenceMessage {
   type: string;
-  payload?: { handle?: unknown; online?: unknown };
+  payload?: { handle?: unknown; online?: unknown; ids?: unknown };
 }
 
 export class PeerjsTransport implements Transport {
   private handlers?: TransportHandlers;
   private peer: Peer | null = null;
   private watching: string[] = [];
+  private watchers = false;
   private attempt = 0;
   private timer?: ReturnType<typeof setTimeout>;
   private iceLoadedAt = 0;
   private stopped = false;
 
+  /** ``device``: this browser's part of its peer id (``handle-device``). */
   constructor(
     private readonly handle: string,
+    private readonly device: string,
     private readonly onState: (state: BrokerState) => void,
   ) {}
 
@@ -141,21 +158,27 @@ export class PeerjsTransport implements Transport {
     this.peer = null;
   }
 
-  dial(handle: string): void {
+  dial(handle: string, device: string): void {
     const peer = this.peer;
     if (!peer?.open) return;
-    const conn = peer.connect(handle, { serialization: "raw", reliable: true });
+    const conn = peer.connect(peerIdOf(handle, device), { serialization: "raw", reliable: true });
     if (conn) this.handlers?.link(new PeerLink(conn, true));
   }
 
-  watch(handles: string[]): void {
+  watch(handles: string[], watchers = false): void {
     this.watching = [...handles];
+    this.watchers = watchers;
     this.sendWatch();
   }
 
+  locate(handle: string): void {
+    if (this.peer?.open) this.peer.socket.send({ type: "LOCATE", payload: { handle } });
+  }
+
   private sendWatch(): void {
-    // The Peerwall extension frame travels on PeerJS's own signaling socket.
-    if (this.peer?.open) this.peer.socket.send({ type: "WATCH", payload: { handles: this.watching } });
+    // The Peerwall extension frames travel on PeerJS's own signaling socket.
+    const payload = this.watchers ? { handles: this.watching, watchers: true } : { handles: this.watching };
+    if (this.peer?.open) this.peer.socket.send({ type: "WATCH", payload });
   }
 
   private async freshIce(): Promise<RTCIceServer[] | null> {
@@ -190,7 +213,7 @@ export class PeerjsTransport implements Transport {
     const ice = await this.freshIce();
     if (!ice || this.stopped) return;
     old?.destroy();
-    const peer = new Peer(this.handle, { ...peerOptions(window.location, ice), debug: 0 });
+    const peer = new Peer(peerIdOf(this.handle, this.device), { ...peerOptions(window.location, ice), debug: 0 });
     tolerateUnknownSerializations(peer);
     boundLostMessages(peer);
     this.peer = peer;
@@ -202,9 +225,15 @@ export class PeerjsTransport implements Transport {
       this.handlers?.broker(true);
     });
     peer.socket.on("message", (message: PresenceMessage) => {
-      if (peer !== this.peer || message.type !== "PRESENCE") return;
-      const { handle, online } = message.payload ?? {};
-      if (typeof handle === "string" && typeof online === "boolean") this.handlers?.presence(handle, online);
+      if (peer !== this.peer) return;
+      const { handle, online, ids } = message.payload ?? {};
+      if (message.type === "PRESENCE" && typeof handle === "string" && typeof online === "boolean") {
+        const id = splitPeerId(handle);
+        this.handlers?.presence(id.handle, id.device, online);
+      } else if (message.type === "LOCATED" && typeof handle === "string" && Array.isArray(ids)) {
+        const devices = ids.filter((i): i is string => typeof i === "string").map((i) => splitPeerId(i));
+        this.handlers?.located(handle, devices.filter((d) => d.handle.toLowerCase() === handle.toLowerCase()).map((d) => d.device));
+      }
     });
     peer.on("connection", (conn) => {
       // Only Peerwall's own kind of link: PeerJS's other serializations parse what the other
@@ -229,7 +258,10 @@ export class PeerjsTransport implements Transport {
     switch (error.type) {
       case "peer-unavailable": {
         const who = /peer (\S+)$/.exec(error.message)?.[1];
-        if (who) this.handlers?.unavailable(who);
+        if (who) {
+          const id = splitPeerId(who);
+          this.handlers?.unavailable(id.handle, id.device);
+        }
         return;
       }
       case "server-error":

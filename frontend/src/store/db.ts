@@ -18,6 +18,8 @@ export interface FriendRecord {
   changedKey?: string;
   since: number;
   lastSeen?: number;
+  /** When this record last changed here: my devices merge their books by it, the later wins. */
+  updatedAt?: number;
 }
 
 export interface StoredEvent {
@@ -29,6 +31,9 @@ export interface StoredEvent {
   body: unknown;
   sig: string;
   seq?: number;
+  /** The owner's signature on the place, and the owner's device stream it is in. */
+  osig?: string;
+  dev?: string;
 }
 
 export interface OutboxRecord {

@@ -357,7 +357,7 @@ export class Repository {
           await events.put(e);
           addedEvents++;
         } else if (existing.seq === undefined && e.seq !== undefined) {
-          await events.put({ ...existing, seq: e.seq });
+          await events.put({ ...existing, seq: e.seq, ...(e.osig ? { osig: e.osig } : {}), ...(e.dev ? { dev: e.dev } : {}) });
         }
       }
       const outbox = tx.objectStore("outbox");

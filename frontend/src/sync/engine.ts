@@ -7,9 +7,11 @@
 //   policy.ts  the rules, as pure functions
 //
 // Plain TypeScript: it talks to a Transport and a Repository, never to the DOM or PeerJS.
-import type { Identity } from "../crypto/identity";
+import type { Identity, StoredIdentity } from "../crypto/identity";
+import { phraseOf } from "../crypto/recoveryPhrase";
 import type { BlobRecord, FriendRecord } from "../store/db";
 import type { Repository } from "../store/repository";
+import type { DeviceView, LinkOffer } from "./devices/types";
 import { Diagnostics, type Dropped } from "./diagnostics";
 import type { PhotoRef, SignedEvent, WallEvent } from "./events";
 import { sameHandle } from "./handles";
@@ -19,11 +21,14 @@ import type { PhotoHost, PhotoPort } from "./photoPort";
 import { CARRY_BUDGET_BYTES, mayServePhoto, PER_FRIEND, keptPhoto, photoNeeds, photosLetGo, photoSource } from "./policy";
 import { Delivery } from "./protocol/delivery";
 import { Friendship, type HandleLookup } from "./protocol/friendship";
+import { Linking } from "./protocol/linking";
 import { route } from "./protocol/router";
+import { SelfSync } from "./protocol/selfSync";
 import { WallSync } from "./protocol/wallSync";
 import { Arrivals } from "./state/arrivals";
 import { Budgets } from "./state/budgets";
 import { Carried, type CarriedUse } from "./state/carried";
+import { Devices } from "./state/devices";
 import { EventLog } from "./state/eventLog";
 import { FriendBook } from "./state/friendBook";
 import { type Notice, Notices } from "./state/notices";
@@ -39,6 +44,12 @@ export type { FriendView } from "./state/views";
 
 export interface EngineOptions {
   me: string;
+  /** This browser's device id (``me-device`` on the broker); "" for one browser without devices. */
+  device?: string;
+  /** What this device is called in my device list when it is first made. */
+  deviceName?: string;
+  /** My key as stored: what the recovery phrase writes and a new device of mine receives. */
+  storedIdentity?: () => Promise<StoredIdentity | undefined>;
   identity: Identity;
   repo: Repository;
   transport: Transport;
@@ -81,6 +92,10 @@ export class Engine {
     private readonly wallSync: WallSync,
     private readonly delivery: Delivery,
     private readonly carried: Carried,
+    private readonly devices_: Devices,
+    private readonly linking: Linking,
+    private readonly selfSync: SelfSync,
+    private readonly restore: { on: boolean },
     private readonly photos?: PhotoPort,
   ) {
     this.me = options.me;
@@ -92,13 +107,18 @@ export class Engine {
     const words = options.words ?? ((outcome) => outcome.code);
     const carry = options.storeAndForward ?? true;
     const diagnostics = new Diagnostics(now, options.log);
-    const [log, outbox, book, notices, carried] = await Promise.all([
+    const device = options.device ?? "";
+    const [log, outbox, book, notices, carried, devices, restoring] = await Promise.all([
       EventLog.open(repo, now),
       Outbox.open(repo),
-      FriendBook.open(repo),
+      FriendBook.open(repo, now),
       Notices.open(me, repo, now),
       Carried.open(repo, CARRY_BUDGET_BYTES, PER_FRIEND.carriedWrites),
+      Devices.open(repo, device, now, options.deviceName),
+      repo.meta<boolean>("restoring"),
     ]);
+    // Restored from my phrase: my friend list comes back with my wall, from the friends themselves.
+    const restore = { on: restoring === true };
     const budgets = new Budgets(now);
     const arrivals = new Arrivals(me);
     // The parts are wired below, once all exist; until then their events go nowhere.
@@ -112,18 +132,22 @@ export class Engine {
 
     const want = (handle: string): Want => {
       switch (book.state(handle)) {
+        case undefined:
+          return restore.on ? "if-asked" : "never";
         case "accepted":
           return "when-online";
         case "requested-out":
           return "poll";
         case "requested-in":
           return "if-asked";
-        default:
+          default:
           return "never";
       }
     };
     const connections: Connections = new Connections({
       me,
+      device,
+      isMyDevice: (id) => devices.allows(id),
       identity,
       transport,
       now,
@@ -133,13 +157,27 @@ export class Engine {
       on: {
         broker: (online) => online && friendship.onBrokerOnline(),
         proven: (session): Promise<void> => friendship.onProven(session),
-        frame: (session, frame): Promise<void> => route(session, frame, { friendship, wallSync, delivery, photos, diagnostics }),
+        link: (session, frame) => linking.onFrame(session, frame),
+        frame: (session, frame): Promise<void> =>
+          route(session, frame, {
+            friendship,
+            wallSync,
+            delivery,
+            selfSync,
+            photos,
+            diagnostics,
+            takesMyWallFrom: (s, wall) => restore.on && s.proven && sameHandle(wall, me),
+          }),
         binary: (session, message) => photos?.onChunk(session.peer, message),
         drain: (session) => photos?.onDrain(session.peer),
         gone: (session) => {
           if (!session.trusted) return;
+          if (session.own) return void devices.seen(session.device).then(changed);
           photos?.gone(session.peer);
-          delivery.ownerGone(session.peer);
+          // Another device of theirs may still be here: what waits for them goes there.
+          const other = connections.trusted(session.peer);
+          if (other) delivery.flush(other);
+          else delivery.ownerGone(session.peer);
         },
         changed,
       },
@@ -167,8 +205,46 @@ export class Engine {
       if (gone.length) photos?.release(gone).catch(() => undefined); // a fault here is told by the store
       void notices.fromEvents(theirs, log).then((added) => added.length && changed());
     };
+    const linking = new Linking({
+      now,
+      diagnostics,
+      identity: async () => options.storedIdentity?.(),
+      devices: () => devices.all(),
+      linked: async (id, name) => {
+        await devices.seen(id, name);
+        await devices.rename(id, name);
+      },
+      changed,
+    });
+    const selfSync: SelfSync = new SelfSync({
+      me,
+      log,
+      book,
+      devices,
+      connections,
+      friendsMerged: () => {
+        friendship.rewatch();
+        for (const f of book.accepted()) if (!connections.isConnected(f.handle)) connections.dial(f.name ?? f.handle);
+        friendsChanged();
+      },
+      devicesChanged: () => {
+        for (const d of devices.all()) if (d.removed) connections.closeDevice(d.id, "refused");
+        changed();
+      },
+    });
+    book.onSaved = (record) => selfSync.friendSaved(record);
+    // My wall came back from a friend after a restore: so does my friend list, on it.
+    const restored = async () => {
+      const list = log.friendList(me);
+      if (!restore.on || !list) return;
+      restore.on = false;
+      await repo.saveMeta("restoring", false);
+      await friendship.restoreFrom(list);
+    };
     const friendship: Friendship = new Friendship({
       me,
+      myKey: identity.publicKey,
+      restoring: () => restore.on,
       book,
       connections,
       lookup,
@@ -182,6 +258,7 @@ export class Engine {
           photos?.trusted(session.peer);
           friendsChanged();
         },
+        ownDevice: (session) => void selfSync.start(session).then(changed),
         resync: (session) => wallSync.start(session),
         requested: (who) => void notices.friendRequest(who).then(changed),
         accepted: (who) => void notices.friendAccepted(who).then(changed),
@@ -205,12 +282,14 @@ export class Engine {
       stored: (events) => {
         arrived(events);
         void delivery.landed(events);
+        void restored();
         changed();
       },
       confirmed: changed,
     });
     const delivery: Delivery = new Delivery({
       me,
+      device: options.device ?? "",
       identity,
       log,
       outbox,
@@ -244,6 +323,10 @@ export class Engine {
       wallSync,
       delivery,
       carried,
+      devices,
+      linking,
+      selfSync,
+      restore,
       photos,
     );
     return engine;
@@ -259,6 +342,7 @@ export class Engine {
   /** Closes every link and stops every timer: the engine is done (a log-out, a take-over). */
   stop(): void {
     this.stopped = true;
+    this.linking.stop();
     this.connections.stop();
     clearTimeout(this.notifyTimer);
     clearTimeout(this.publishTimer);
@@ -393,6 +477,57 @@ export class Engine {
   async setCarryFullPhotos(on: boolean): Promise<void> {
     await this.carried.setFullPhotos(on);
     this.changed();
+  }
+
+  // --- my devices -------------------------------------------------------------------
+
+  /** This browser's device id (its peer id is ``me-device``). */
+  get device(): string {
+    return this.devices_.current;
+  }
+
+  /** Restored from my phrase, my friend list not back yet. */
+  get restoring(): boolean {
+    return this.restore.on;
+  }
+
+  devices(): DeviceView[] {
+    const online = new Set(this.connections.ownSessions().map((s) => s.device));
+    return this.devices_.list((id) => online.has(id));
+  }
+
+  async renameDevice(id: string, name: string): Promise<void> {
+    await this.devices_.rename(id, name);
+    this.selfSync.devicesSaved();
+    this.changed();
+  }
+
+  /** My devices stop syncing with it (it keeps my key: Settings says so). */
+  async removeDevice(id: string): Promise<void> {
+    await this.devices_.remove(id);
+    this.connections.closeDevice(id, "refused");
+    this.selfSync.devicesSaved();
+    this.changed();
+  }
+
+  /** Shows a one-time code a new browser of mine links with. */
+  offerLink(): LinkOffer {
+    return this.linking.start();
+  }
+
+  linkOffer(): LinkOffer | undefined {
+    return this.linking.current();
+  }
+
+  cancelLink(): void {
+    this.linking.cancel();
+  }
+
+  /** My identity key as 24 words. */
+  async recoveryPhrase(): Promise<string[]> {
+    const stored = await this.options.storedIdentity?.();
+    if (!stored) throw new Error("This browser cannot read its key back to write it as words.");
+    return phraseOf(stored);
   }
 
   // --- commands from the UI ----------------------------------------------------------

@@ -43,7 +43,28 @@ export interface SignedEvent extends UnsignedEvent { sig: string }
 export interface WallEvent extends SignedEvent {
   seq?: number;
   osig?: string;
+  /**
+   * The owner's device that gave the place: each device numbers its own stream, so devices
+   * writing apart never give two events one place. Absent: the stream of a wall written
+   * before devices (one browser), which is stream "".
+   */
+  dev?: string;
 }
+
+/** A device's part of its peer id (``handle-device``), and the name of the stream it numbers. */
+export const DEVICE_RE = /^[a-z0-9]{1,8}$/;
+
+export function isDevice(value: unknown): value is string {
+  return typeof value === "string" && DEVICE_RE.test(value);
+}
+
+/** The stream an event's place belongs to. */
+export function streamOf(event: WallEvent): string {
+  return event.dev ?? "";
+}
+
+/** How far each stream of a wall runs without a gap: a catch-up's "since". */
+export type Cursor = Record<string, number>;
 
 export const LIMITS = {
   postText: 5000,
@@ -84,20 +105,24 @@ export function signedContent(event: UnsignedEvent): string {
  * with its author's signature. The owner checked the author's signature before placing it, so an
  * event whose place verifies is the one the owner took, word for word, whoever carries it.
  */
-export function orderContent(event: SignedEvent, seq: number): string {
+export function orderContent(event: SignedEvent, seq: number, dev?: string): string {
   const { id, wall, author, kind, ts, body, sig } = event;
-  return canonicalJson({ p: "peerwall-order", v: 1, wall: wall.toLowerCase(), seq, event: { id, wall, author, kind, ts, body, sig } });
+  // A device's stream is part of the place; a wall written before devices signs none.
+  const place = dev ? { seq, dev } : { seq };
+  return canonicalJson({ p: "peerwall-order", v: 1, wall: wall.toLowerCase(), ...place, event: { id, wall, author, kind, ts, body, sig } });
 }
 
-/** The event in its place on the owner's wall, the place signed by ``owner`` (the wall's owner). */
-export async function ordered(owner: Identity, event: SignedEvent, seq: number): Promise<WallEvent> {
-  return { ...stripSeq(event), seq, osig: await sign(owner, orderContent(event, seq)) };
+/** The event in its place on the owner's wall (``dev``'s stream), the place signed by ``owner``. */
+export async function ordered(owner: Identity, event: SignedEvent, seq: number, dev?: string): Promise<WallEvent> {
+  const signed = stripSeq(event);
+  const osig = await sign(owner, orderContent(signed, seq, dev || undefined));
+  return dev ? { ...signed, seq, dev, osig } : { ...signed, seq, osig };
 }
 
 /** Does the owner's key vouch for this event's place on its wall? */
 export function verifyOrder(event: WallEvent, ownerKey: string): Promise<boolean> {
   if (event.seq === undefined || !event.osig) return Promise.resolve(false);
-  return verify(ownerKey, orderContent(event, event.seq), event.osig);
+  return verify(ownerKey, orderContent(event, event.seq, event.dev), event.osig);
 }
 
 export async function createEvent(
@@ -177,7 +202,7 @@ function checkBody(kind: Kind, body: Record<string, unknown>): string | null {
 export function checkShape(value: unknown, now: number = Date.now()): string | null {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "not an object";
   const e = value as Record<string, unknown>;
-  const allowed = ["id", "wall", "author", "kind", "ts", "body", "sig", "seq", "osig"];
+  const allowed = ["id", "wall", "author", "kind", "ts", "body", "sig", "seq", "osig", "dev"];
   if (!Object.keys(e).every((k) => allowed.includes(k))) return "unknown fields";
   if (!isId(e.id)) return "bad id";
   if (!isHandle(e.wall)) return "bad wall";
@@ -187,6 +212,7 @@ export function checkShape(value: unknown, now: number = Date.now()): string | n
   if (e.ts > now + LIMITS.futureSkewMs) return "timestamp in the future";
   if (typeof e.sig !== "string" || !SIG_RE.test(e.sig)) return "bad signature encoding";
   if (e.seq !== undefined && (typeof e.seq !== "number" || !Number.isSafeInteger(e.seq) || e.seq < 1)) return "bad seq";
+  if (e.dev !== undefined && (!isDevice(e.dev) || e.seq === undefined)) return "bad device stream";
   if (e.osig !== undefined && (typeof e.osig !== "string" || !SIG_RE.test(e.osig))) return "bad order signature encoding";
   if (typeof e.body !== "object" || e.body === null || Array.isArray(e.body)) return "bad body";
   const bodyProblem = checkBody(e.kind as Kind, e.body as Record<string, unknown>);
@@ -201,6 +227,6 @@ export function verifyEvent(event: SignedEvent, authorKey: string): Promise<bool
 
 /** The signed event without the owner's bookkeeping, e.g. for delivering it again. */
 export function stripSeq(event: WallEvent): SignedEvent {
-  const { seq: _seq, osig: _osig, ...signed } = event;
+  const { seq: _seq, osig: _osig, dev: _dev, ...signed } = event;
   return signed;
 }

@@ -1,6 +1,6 @@
 // The peer protocol: the frames two browsers exchange over a data channel, and their checks.
 // Everything here comes from another browser and is untrusted until it passes parseFrame.
-import { checkShape, isHandle, isId, type SignedEvent, type WallEvent } from "./events";
+import { checkShape, type Cursor, isDevice, isHandle, isId, type SignedEvent, type WallEvent } from "./events";
 
 export const PROTOCOL_VERSION = 1;
 /** PeerJS's json serialization drops messages of 16,300 bytes or more; stay well below. */
@@ -16,11 +16,12 @@ export type Frame =
   | { t: "friend-accept" }
   | { t: "friend-decline" }
   | { t: "unfriend" }
-  | { t: "sync"; wall: string; since: number }
+  /** Everything of a wall beyond ``since``, stream by stream. */
+  | { t: "sync"; wall: string; since: Cursor }
   | { t: "events"; wall: string; events: WallEvent[]; keys: Record<string, string>; upto: number; done: boolean }
   | { t: "event"; event: WallEvent; keys: Record<string, string> }
   | { t: "deliver"; event: SignedEvent }
-  | { t: "ack"; id: string; seq: number; osig?: string }
+  | { t: "ack"; id: string; seq: number; osig?: string; dev?: string }
   | { t: "nack"; id: string; reason: string }
   | { t: "blob-get"; hash: string; from: number }
   | { t: "blob-info"; hash: string; size: number; mime: string }
@@ -30,7 +31,23 @@ export type Frame =
   /** My write for a wall whose owner is your friend: carry it to them. */
   | { t: "carry"; event: SignedEvent }
   | { t: "ping"; n: number }
-  | { t: "pong"; n: number };
+  | { t: "pong"; n: number }
+  // Linking a new browser of mine (protocol/linking.ts): it asks, proves the code, gets the key.
+  | { t: "link-ask"; nonce: string; name: string }
+  | { t: "link-challenge"; nonce: string }
+  | { t: "link-proof"; mac: string }
+  | { t: "link-grant"; mac: string; iv: string; box: string }
+  | { t: "link-refused"; reason: LinkRefusal }
+  // Between my own devices (protocol/selfSync.ts): my friends and my devices, checked on merge.
+  | { t: "book"; friends: unknown[] }
+  | { t: "devices"; devices: unknown[] };
+
+export type LinkRefusal = "no-code" | "wrong-code" | "expired" | "spent";
+const LINK_REFUSALS: ReadonlySet<string> = new Set(["no-code", "wrong-code", "expired", "spent"]);
+/** Friend records one ``book`` frame carries (each well under 300 bytes). */
+export const BOOK_BATCH = 40;
+const MAC_RE = /^[A-Za-z0-9_-]{43}$/;
+const B64_RE = /^[A-Za-z0-9_-]{1,12000}$/;
 
 const KEY_RE = /^[A-Za-z0-9_-]{43}$/;
 const PHOTO_MIME = /^image\/(jpeg|png|webp|gif)$/;
@@ -48,6 +65,24 @@ export function isKey(value: unknown): value is string {
 
 function isSeq(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Streams one cursor may name: far more than anyone's devices. */
+export const MAX_STREAMS = 64;
+
+/** A cursor from a peer: a stream name ("" for a wall written before devices) to a place. */
+function asCursor(value: unknown): Cursor | null {
+  // A bare number is the cursor of a wall's one stream before devices.
+  if (isSeq(value)) return { "": value };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const entries = Object.entries(value);
+  if (entries.length > MAX_STREAMS) return null;
+  const out: Cursor = {};
+  for (const [stream, n] of entries) {
+    if ((stream !== "" && !isDevice(stream)) || !isSeq(n)) return null;
+    out[stream] = n;
+  }
+  return out;
 }
 
 function keysProblem(value: unknown): string | null {
@@ -80,10 +115,12 @@ export function parseFrame(raw: unknown, now: number = Date.now()): Parsed {
     case "friend-decline":
     case "unfriend":
       return { ok: true, frame: { t: f.t } };
-    case "sync":
-      return isHandle(f.wall) && isSeq(f.since)
-        ? { ok: true, frame: { t: "sync", wall: f.wall, since: f.since } }
+    case "sync": {
+      const since = asCursor(f.since);
+      return isHandle(f.wall) && since
+        ? { ok: true, frame: { t: "sync", wall: f.wall, since } }
         : fail("malformed sync");
+    }
     case "events": {
       if (!isHandle(f.wall) || !isSeq(f.upto) || typeof f.done !== "boolean" || !Array.isArray(f.events))
         return fail("malformed events");
@@ -122,7 +159,17 @@ export function parseFrame(raw: unknown, now: number = Date.now()): Parsed {
     case "ack":
       if (!isId(f.id) || !isSeq(f.seq) || f.seq <= 0) return fail("malformed ack");
       if (f.osig !== undefined && (typeof f.osig !== "string" || !SIG_RE.test(f.osig))) return fail("malformed ack");
-      return { ok: true, frame: { t: "ack", id: f.id, seq: f.seq, ...(f.osig !== undefined ? { osig: f.osig as string } : {}) } };
+      if (f.dev !== undefined && !isDevice(f.dev)) return fail("malformed ack");
+      return {
+        ok: true,
+        frame: {
+          t: "ack",
+          id: f.id,
+          seq: f.seq,
+          ...(f.osig !== undefined ? { osig: f.osig as string } : {}),
+          ...(f.dev !== undefined ? { dev: f.dev as string } : {}),
+        },
+      };
     case "have": {
       if (typeof f.walls !== "object" || f.walls === null || Array.isArray(f.walls)) return fail("malformed have");
       const entries = Object.entries(f.walls);
@@ -150,6 +197,32 @@ export function parseFrame(raw: unknown, now: number = Date.now()): Parsed {
     case "ping":
     case "pong":
       return isSeq(f.n) ? { ok: true, frame: { t: f.t, n: f.n } } : fail(`malformed ${f.t}`);
+    case "link-ask":
+      return typeof f.nonce === "string" && NONCE_RE.test(f.nonce) && typeof f.name === "string"
+        ? { ok: true, frame: { t: "link-ask", nonce: f.nonce, name: f.name.slice(0, 40) } }
+        : fail("malformed link-ask");
+    case "link-challenge":
+      return typeof f.nonce === "string" && NONCE_RE.test(f.nonce)
+        ? { ok: true, frame: { t: "link-challenge", nonce: f.nonce } }
+        : fail("malformed link-challenge");
+    case "link-proof":
+      return typeof f.mac === "string" && MAC_RE.test(f.mac) ? { ok: true, frame: { t: "link-proof", mac: f.mac } } : fail("malformed link-proof");
+    case "link-grant":
+      return typeof f.mac === "string" && MAC_RE.test(f.mac) && typeof f.iv === "string" && B64_RE.test(f.iv) && typeof f.box === "string" && B64_RE.test(f.box)
+        ? { ok: true, frame: { t: "link-grant", mac: f.mac, iv: f.iv, box: f.box } }
+        : fail("malformed link-grant");
+    case "link-refused":
+      return typeof f.reason === "string" && LINK_REFUSALS.has(f.reason)
+        ? { ok: true, frame: { t: "link-refused", reason: f.reason as LinkRefusal } }
+        : fail("malformed link-refused");
+    case "book":
+      return Array.isArray(f.friends) && f.friends.length <= BOOK_BATCH
+        ? { ok: true, frame: { t: "book", friends: f.friends } }
+        : fail("malformed book");
+    case "devices":
+      return Array.isArray(f.devices) && f.devices.length <= 32
+        ? { ok: true, frame: { t: "devices", devices: f.devices } }
+        : fail("malformed devices");
     case "nack":
       return isId(f.id) && typeof f.reason === "string"
         ? { ok: true, frame: { t: "nack", id: f.id, reason: f.reason.slice(0, 200) } }

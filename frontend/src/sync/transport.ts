@@ -11,6 +11,8 @@ export type BrokerState =
 export interface Link {
   /** The other side's handle, as the broker authenticated it. */
   readonly peer: string;
+  /** Which of the other side's devices ("" for a browser connected by its bare handle). */
+  readonly device: string;
   /** True when I dialed. */
   readonly initiator: boolean;
   /** Sends a frame; false when the link is not open. */
@@ -33,17 +35,25 @@ export interface Link {
 export interface TransportHandlers {
   /** A new link, dialed by me or by the other side; it opens later (onOpen). */
   link(link: Link): void;
-  /** A mutual watcher came online or left. */
-  presence(handle: string, online: boolean): void;
-  /** A dial failed because the handle is not connected to the broker. */
-  unavailable(handle: string): void;
+  /** A device of a mutual watcher (or of mine) came online or left. */
+  presence(handle: string, device: string, online: boolean): void;
+  /** A dial failed because that device is not connected to the broker. */
+  unavailable(handle: string, device: string): void;
+  /** The devices of a handle connected now, as the broker answered ``locate``. */
+  located(handle: string, devices: string[]): void;
   /** My own connection to the broker came up or went down. */
   broker(online: boolean): void;
 }
 
 export interface Transport {
   setHandlers(handlers: TransportHandlers): void;
-  dial(handle: string): void;
-  /** The handles whose presence I want; the broker tells only about those watching me back. */
-  watch(handles: string[]): void;
+  /** Dials one device of a handle ("" for the bare handle). */
+  dial(handle: string, device: string): void;
+  /**
+   * The handles whose presence I want; the broker tells only about those watching me back.
+   * ``watchers``: also everyone who watches me (a browser restored without its friend list).
+   */
+  watch(handles: string[], watchers?: boolean): void;
+  /** Asks the broker which devices of a handle are connected (to reach someone I asked). */
+  locate(handle: string): void;
 }

@@ -1,6 +1,6 @@
 // A wall as people see it, derived from its events: posts newest first, each with its
 // comments oldest first and who likes it; deleted things gone.
-import type { CommentBody, DeleteBody, LikeBody, PostBody, WallEvent } from "./events";
+import { type CommentBody, type DeleteBody, type LikeBody, type PostBody, streamOf, type WallEvent } from "./events";
 import { canon, sameHandle } from "./handles";
 
 export interface CommentView {
@@ -19,16 +19,40 @@ export interface PostView {
 }
 
 /**
- * Events with a seq come in the owner's order; an author's pending ones follow by time. Events
- * neither ordered nor pending are what I kept of the wall from before its owner's key changed
- * (EventLog.unorder): they precede the wall the owner serves now, by time.
+ * Events with a place come in the owner's order: each device's stream in its own order, the
+ * streams merged by time (then by stream name), so every browser that holds the same events
+ * shows them the same way. An author's pending ones follow by time. Events neither placed nor
+ * pending are what I kept of the wall from before its owner's key changed (EventLog.unorder):
+ * they precede the wall the owner serves now, by time.
  */
-function order(pending: ReadonlySet<string>): (a: WallEvent, b: WallEvent) => number {
-  const rank = (e: WallEvent) => (e.seq !== undefined ? 1 : pending.has(e.id) ? 2 : 0);
-  return (a, b) => {
-    if (a.seq !== undefined && b.seq !== undefined) return a.seq - b.seq;
-    return rank(a) - rank(b) || a.ts - b.ts || (a.id < b.id ? -1 : 1);
-  };
+export function inOrder(events: WallEvent[], pending: ReadonlySet<string>): WallEvent[] {
+  const byTime = (a: WallEvent, b: WallEvent) => a.ts - b.ts || (a.id < b.id ? -1 : 1);
+  const streams = new Map<string, WallEvent[]>();
+  const before: WallEvent[] = [];
+  const after: WallEvent[] = [];
+  for (const e of events) {
+    if (e.seq === undefined) (pending.has(e.id) ? after : before).push(e);
+    else {
+      const stream = streamOf(e);
+      let list = streams.get(stream);
+      if (!list) streams.set(stream, (list = []));
+      list.push(e);
+    }
+  }
+  const lists = [...streams.entries()].map(([name, list]) => ({ name, list: list.sort((a, b) => a.seq! - b.seq!), at: 0 }));
+  const placed: WallEvent[] = [];
+  for (;;) {
+    let next: (typeof lists)[number] | undefined;
+    for (const s of lists) {
+      if (s.at >= s.list.length) continue;
+      const head = s.list[s.at]!;
+      const best = next?.list[next.at];
+      if (!best || head.ts < best.ts || (head.ts === best.ts && s.name < next!.name)) next = s;
+    }
+    if (!next) break;
+    placed.push(next.list[next.at++]!);
+  }
+  return [...before.sort(byTime), ...placed, ...after.sort(byTime)];
 }
 
 /** May ``author`` delete ``target`` on ``wall``? Its author, or the wall's owner. */
@@ -52,7 +76,7 @@ export function buildWall(
   pending: ReadonlySet<string>,
   via: (id: string) => string | undefined = () => undefined,
 ): PostView[] {
-  const sorted = [...events].filter((e) => sameHandle(e.wall, wall)).sort(order(pending));
+  const sorted = inOrder([...events].filter((e) => sameHandle(e.wall, wall)), pending);
   const byId = new Map(sorted.map((e) => [e.id, e]));
   const deleted = new Set<string>();
   for (const e of sorted) {

@@ -2,7 +2,7 @@
 // when both come online at once, retries with backoff, and a keepalive that notices dead links.
 import type { Identity } from "../../crypto/identity";
 import type { Diagnostics } from "../diagnostics";
-import { isHandle } from "../events";
+import { isDevice, isHandle } from "../events";
 import type { Frame } from "../frames";
 import { canon, sameHandle } from "../handles";
 import type { Link, Transport } from "../transport";
@@ -25,6 +25,7 @@ export interface ConnectionsEvents {
   /** The broker link came up or went down. */
   broker(online: boolean): void;
   proven(session: Session): Promise<void> | void;
+  link(session: Session, frame: Extract<Frame, { t: "link-ask" | "link-proof" }>): Promise<void> | void;
   frame(session: Session, frame: Frame): Promise<void> | void;
   binary(session: Session, message: ArrayBuffer): Promise<void> | void;
   drain(session: Session): void;
@@ -35,6 +36,8 @@ export interface ConnectionsEvents {
 
 export interface ConnectionsOptions {
   me: string;
+  /** This browser's device ("" for one connected by the bare handle). */
+  device: string;
   identity: Identity;
   transport: Transport;
   now: () => number;
@@ -42,14 +45,23 @@ export interface ConnectionsOptions {
   want(handle: string): Want;
   /** People whose links are closed at once (I blocked them). */
   isBlocked(handle: string): boolean;
+  /** May this device of mine link to me (it is not one I removed)? */
+  isMyDevice(device: string): boolean;
   on: ConnectionsEvents;
 }
 
 const RETRY_AFTER: ReadonlySet<CloseReason> = new Set(["closed-by-peer", "dead-link", "no-proof"]);
 
+/** One key a device: a handle's canonical form, and its device. */
+function idOf(handle: string, device: string): string {
+  return device ? `${canon(handle)}-${device}` : canon(handle);
+}
+
 export class Connections {
+  /** Sessions by device (idOf). */
   private readonly sessions = new Map<string, Session>();
-  private readonly online = new Set<string>();
+  /** Each handle's devices online, by canonical handle. */
+  private readonly online = new Map<string, Set<string>>();
   private readonly retries = new Map<string, { attempt: number; timer?: ReturnType<typeof setTimeout> }>();
   private readonly graces = new Map<string, ReturnType<typeof setTimeout>>();
   private keepalive?: ReturnType<typeof setInterval>;
@@ -64,8 +76,13 @@ export class Connections {
   start(): void {
     this.options.transport.setHandlers({
       link: (link) => this.onLink(link),
-      presence: (handle, online) => this.onPresence(handle, online),
-      unavailable: (handle) => this.onUnavailable(handle),
+      presence: (handle, device, online) => this.onPresence(handle, device, online),
+      unavailable: (handle, device) => this.onUnavailable(handle, device),
+      located: (handle, devices) => {
+        for (const device of devices) this.dialDevice(handle, device);
+        // Someone I asked is nowhere yet: asked again, on the backoff schedule.
+        if (!devices.length) this.scheduleRetry(handle, "");
+      },
       broker: (online) => this.onBroker(online),
     });
   }
@@ -96,47 +113,85 @@ export class Connections {
 
   // --- what the other parts ask -------------------------------------------------------
 
+  /** A session to one of the person's devices: a trusted one first, then a proven one. */
   session(handle: string): Session | undefined {
-    return this.sessions.get(canon(handle));
+    const all = this.sessionsOf(handle);
+    return all.find((s) => s.trusted) ?? all.find((s) => s.proven) ?? all[0];
   }
 
-  /** The session to a friend whose key is proven, if any. */
+  /** The sessions to each of the person's devices. */
+  sessionsOf(handle: string): Session[] {
+    const key = canon(handle);
+    return [...this.sessions.values()].filter((s) => canon(s.peer) === key);
+  }
+
+  /** A session to a friend whose key is proven, if any. */
   trusted(handle: string): Session | undefined {
     const session = this.session(handle);
-    return session?.trusted ? session : undefined;
+    return session?.trusted && !session.own ? session : undefined;
   }
 
+  /** Trusted sessions to friends' devices (not to my own devices). */
   trustedSessions(): Session[] {
-    return [...this.sessions.values()].filter((s) => s.trusted);
+    return [...this.sessions.values()].filter((s) => s.trusted && !s.own);
   }
 
+  /** Sessions to my other devices that proved my key. */
+  ownSessions(): Session[] {
+    return [...this.sessions.values()].filter((s) => s.trusted && s.own);
+  }
+
+  /** Is any device of the person online? */
   isOnline(handle: string): boolean {
-    return this.online.has(canon(handle));
+    return (this.online.get(canon(handle))?.size ?? 0) > 0;
+  }
+
+  /** My devices the broker says are online. */
+  devicesOnline(handle: string): string[] {
+    return [...(this.online.get(canon(handle)) ?? [])];
   }
 
   isConnected(handle: string): boolean {
     return this.trusted(handle) !== undefined;
   }
 
-  /** The handles whose presence I want from the broker. */
-  watch(handles: string[]): void {
-    this.options.transport.watch(handles);
+  /** The handles whose presence I want from the broker (``watchers``: and whoever watches me). */
+  watch(handles: string[], watchers = false): void {
+    this.options.transport.watch(handles, watchers);
   }
 
+  /** Dials every device of the person the broker says is online; asks where they are if none. */
   dial(handle: string): void {
-    if (!this.brokerUp || this.sessions.has(canon(handle)) || this.options.want(handle) === "never") return;
-    this.options.transport.dial(handle);
+    if (!this.brokerUp || this.options.want(handle) === "never") return;
+    const devices = this.devicesOnline(handle);
+    if (!devices.length) return this.options.transport.locate(handle);
+    for (const device of devices) this.dialDevice(handle, device);
   }
 
-  /** Forgets the backoff for a person (they answered, or I asked anew). */
-  resetRetry(handle: string): void {
-    const entry = this.retries.get(canon(handle));
-    clearTimeout(entry?.timer);
-    this.retries.delete(canon(handle));
+  private dialDevice(handle: string, device: string): void {
+    if (!this.brokerUp || this.sessions.has(idOf(handle, device))) return;
+    if (sameHandle(handle, this.options.me) && device === this.options.device) return;
+    this.options.transport.dial(handle, device);
   }
 
+  /** Forgets the backoff for a device, or every device of a person (they answered, or I asked anew). */
+  resetRetry(handle: string, device?: string): void {
+    for (const [key, entry] of this.retries) {
+      const ours = device === undefined ? key === canon(handle) || key.startsWith(`${canon(handle)}-`) : key === idOf(handle, device);
+      if (!ours) continue;
+      clearTimeout(entry.timer);
+      this.retries.delete(key);
+    }
+  }
+
+  /** Closes the links to every device of the person. */
   close(handle: string, reason: CloseReason): void {
-    this.session(handle)?.close(reason);
+    for (const session of this.sessionsOf(handle)) session.close(reason);
+  }
+
+  /** Closes the link to one device of mine (I removed it). */
+  closeDevice(device: string, reason: CloseReason): void {
+    this.sessions.get(idOf(this.options.me, device))?.close(reason);
   }
 
   // --- the transport's news -----------------------------------------------------------
@@ -148,64 +203,82 @@ export class Connections {
     this.options.on.changed();
   }
 
-  private onPresence(handle: string, online: boolean): void {
+  private onPresence(handle: string, device: string, online: boolean): void {
     const key = canon(handle);
-    if (online) this.online.add(key);
-    else this.online.delete(key);
+    const id = idOf(handle, device);
+    if (sameHandle(handle, this.options.me) && device === this.options.device) return;
+    let devices = this.online.get(key);
+    if (online) {
+      if (!devices) this.online.set(key, (devices = new Set()));
+      devices.add(device);
+    } else {
+      devices?.delete(device);
+      if (devices?.size === 0) this.online.delete(key);
+    }
     this.options.on.changed();
     // Coming or going on the broker may mean a reloaded page: is our link still alive?
-    const session = this.sessions.get(key);
+    const session = this.sessions.get(id);
     if (session) return session.probe();
-    if (!online || this.options.want(handle) === "never") return;
-    // Both sides see each other come online at once. The smaller handle dials; the other
-    // dials only if that call has not arrived after a grace period.
-    if (canon(this.options.me) < key) return this.dial(handle);
-    clearTimeout(this.graces.get(key));
+    const mine = sameHandle(handle, this.options.me);
+    if (!online || (!mine && this.options.want(handle) === "never") || (mine && !this.options.isMyDevice(device))) return;
+    // Both sides see each other come online at once. The smaller id dials; the other dials
+    // only if that call has not arrived after a grace period.
+    if (idOf(this.options.me, this.options.device) < id) return this.dialDevice(handle, device);
+    clearTimeout(this.graces.get(id));
     this.graces.set(
-      key,
+      id,
       setTimeout(() => {
-        this.graces.delete(key);
-        if (!this.sessions.has(key) && this.online.has(key)) this.dial(handle);
+        this.graces.delete(id);
+        if (!this.sessions.has(id) && this.online.get(key)?.has(device)) this.dialDevice(handle, device);
       }, DIAL_GRACE_MS),
     );
   }
 
-  private onUnavailable(handle: string): void {
-    this.online.delete(canon(handle));
+  private onUnavailable(handle: string, device: string): void {
+    this.online.get(canon(handle))?.delete(device);
     // PeerJS made a link for the failed dial and never closes it: drop it, or the retry's
-    // dial() would find a session for this handle and do nothing.
-    const session = this.session(handle);
+    // dial() would find a session for this device and do nothing.
+    const session = this.sessions.get(idOf(handle, device));
     if (session && !session.proven) session.close("unavailable");
-    this.scheduleRetry(handle);
+    this.scheduleRetry(handle, device);
   }
 
-  private scheduleRetry(handle: string): void {
-    const key = canon(handle);
-    const want = this.options.want(handle);
-    if (!(want === "poll" || (want === "when-online" && this.online.has(key)))) return;
+  private scheduleRetry(handle: string, device: string): void {
+    const key = idOf(handle, device);
+    const want = sameHandle(handle, this.options.me) ? "when-online" : this.options.want(handle);
+    const online = this.online.get(canon(handle))?.has(device) ?? false;
+    if (!(want === "poll" || (want === "when-online" && online))) return;
     const entry = this.retries.get(key) ?? { attempt: 0 };
     if (entry.timer) return;
     const wait = RETRY_MS[Math.min(entry.attempt, RETRY_MS.length - 1)]!;
     entry.attempt++;
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
-      this.dial(handle);
+      // Someone I asked may have come back on another device: ask where they are.
+      if (want === "poll" && !online) this.dial(handle);
+      else this.dialDevice(handle, device);
     }, wait);
     this.retries.set(key, entry);
   }
 
   private onLink(link: Link): void {
+    const { me, device } = this.options;
     const peer = link.peer;
-    const key = canon(peer);
-    if (!isHandle(peer) || sameHandle(peer, this.options.me) || this.options.isBlocked(peer)) {
+    const key = idOf(peer, link.device);
+    const mine = sameHandle(peer, me);
+    const refuse =
+      !isHandle(peer) ||
+      (link.device !== "" && !isDevice(link.device)) ||
+      (mine ? link.device === device || !this.options.isMyDevice(link.device) : this.options.isBlocked(peer));
+    if (refuse) {
       link.close();
       return;
     }
     const existing = this.sessions.get(key);
     if (existing) {
-      // Two links to one friend (both dialed at once): keep the one the smaller handle dialed,
+      // Two links to one device (both dialed at once): keep the one the smaller id dialed,
       // and of two dialed by the same side, the newer. Both sides choose the same one.
-      const dialer = (l: Link) => canon(l.initiator ? this.options.me : l.peer);
+      const dialer = (l: Link) => (l.initiator ? idOf(me, device) : idOf(l.peer, l.device));
       if (dialer(link) > dialer(existing.link)) {
         link.close();
         return;
@@ -213,15 +286,16 @@ export class Connections {
       existing.close("replaced");
     }
     const session = new Session(link, {
-      me: this.options.me,
+      me,
       identity: this.options.identity,
       now: this.options.now,
       diagnostics: this.options.diagnostics,
       on: {
         proven: (s) => {
-          this.resetRetry(s.peer);
+          this.resetRetry(s.peer, s.device);
           return this.options.on.proven(s);
         },
+        link: (s, frame) => this.options.on.link(s, frame),
         frame: (s, frame) => this.options.on.frame(s, frame),
         binary: (s, message) => this.options.on.binary(s, message),
         drain: (s) => this.options.on.drain(s),
@@ -234,12 +308,12 @@ export class Connections {
   }
 
   private onClosed(session: Session, reason: CloseReason): void {
-    const key = canon(session.peer);
+    const key = idOf(session.peer, session.device);
     if (this.sessions.get(key) !== session) return;
     this.sessions.delete(key);
     this.keepAlive();
     this.options.on.gone(session);
     this.options.on.changed();
-    if (RETRY_AFTER.has(reason)) this.scheduleRetry(session.peer);
+    if (RETRY_AFTER.has(reason)) this.scheduleRetry(session.peer, session.device);
   }
 }

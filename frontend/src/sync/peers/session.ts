@@ -17,6 +17,14 @@ export const PROBE_MS = 3_000;
 
 export type Hello = Extract<Frame, { t: "hello" }>;
 
+/** Checked events of a catch-up not yet stored: new ones, my outbox's among them, ones the owner confirmed, and ones held already (their places). */
+export interface CatchUpBatch {
+  events: WallEvent[];
+  delivered: string[];
+  confirmed: string[];
+  places: WallEvent[];
+}
+
 /** Why a session ended. */
 export type CloseReason =
   | "closed-by-peer"
@@ -31,6 +39,8 @@ export type CloseReason =
 export interface SessionEvents {
   /** The peer proved the key it said hello with. */
   proven(session: Session): Promise<void> | void;
+  /** A new browser of mine asks to link with the code I show (before it can prove anything). */
+  link(session: Session, frame: Extract<Frame, { t: "link-ask" | "link-proof" }>): Promise<void> | void;
   /** A frame from a proven peer, other than the handshake and pings. */
   frame(session: Session, frame: Frame): Promise<void> | void;
   /** A binary message (a photo's chunk) from a trusted friend. */
@@ -56,6 +66,10 @@ function proofMessage(nonce: string, from: string, to: string, key: string): str
 export class Session {
   /** The other side's handle, as the broker stamped it. */
   readonly peer: string;
+  /** Which of their devices ("" for a browser connected by its bare handle). */
+  readonly device: string;
+  /** Another device of mine: it proves my own key, and we keep each other's whole store. */
+  readonly own: boolean;
   readonly nonce = randomId(18);
   hello?: Hello;
   proven = false;
@@ -63,7 +77,7 @@ export class Session {
   trusted = false;
   lastHeard: number;
   /** Checked events of a catch-up not yet stored, by wall (protocol/wallSync.ts). */
-  readonly catchUp = new Map<string, { events: WallEvent[]; delivered: string[]; confirmed: string[] }>();
+  readonly catchUp = new Map<string, CatchUpBatch>();
   private readonly inbox = new Serial();
   private proofTimer?: ReturnType<typeof setTimeout>;
   private probing?: ReturnType<typeof setTimeout>;
@@ -74,6 +88,8 @@ export class Session {
     private readonly options: SessionOptions,
   ) {
     this.peer = link.peer;
+    this.device = link.device;
+    this.own = sameHandle(link.peer, options.me);
     this.lastHeard = options.now();
   }
 
@@ -161,6 +177,11 @@ export class Session {
           return await this.onHello(frame);
         case "proof":
           return await this.onProof(frame.sig);
+        case "link-ask":
+        case "link-proof":
+          // Only a browser logged in as me may ask; the code decides the rest.
+          if (!this.own) return diagnostics.drop(this.peer, "out-of-turn", `${frame.t} from someone else's browser`);
+          return await this.options.on.link(this, frame);
       }
       if (!this.proven) return diagnostics.drop(this.peer, "out-of-turn", `${frame.t} before proof of identity`);
       await this.options.on.frame(this, frame);

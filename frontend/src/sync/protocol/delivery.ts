@@ -17,6 +17,7 @@ import {
   verifyOrder,
   type WallEvent,
 } from "../events";
+import type { Frame } from "../frames";
 import { sameHandle } from "../handles";
 import { isNackCode, isTemporary, Refused, type Words } from "../outcomes";
 import type { Session } from "../peers/session";
@@ -30,6 +31,8 @@ import type { Outbox } from "../state/outbox";
 
 export interface DeliveryOptions {
   me: string;
+  /** This device's stream on my wall ("" for a browser from before devices). */
+  device: string;
   identity: Identity;
   log: EventLog;
   outbox: Outbox;
@@ -49,6 +52,11 @@ export interface DeliveryOptions {
   appended(event: WallEvent): void;
   /** My outbox or my view of a friend's wall changed. */
   changed(): void;
+}
+
+/** The owner's answer to a delivery: the event's place, signed. */
+function ackOf(placed: WallEvent): Frame {
+  return { t: "ack", id: placed.id, seq: placed.seq!, osig: placed.osig, ...(placed.dev ? { dev: placed.dev } : {}) };
 }
 
 export class Delivery {
@@ -91,7 +99,9 @@ export class Delivery {
    */
   flush(session: Session): void {
     const { outbox, log, carried } = this.options;
-    for (const item of outbox.for(session.peer)) {
+    // To one of their devices at a time: two devices each placing the same write would give it two places.
+    const primary = this.options.trusted(session.peer) === session;
+    for (const item of primary ? outbox.for(session.peer) : []) {
       const event = log.event(item.id);
       if (event) session.send({ t: "deliver", event: stripSeq(event) });
     }
@@ -173,7 +183,7 @@ export class Delivery {
     const { me, identity, log } = this.options;
     const unsigned = [...log.wallEvents(me)].filter((e) => e.seq !== undefined && !e.osig);
     for (let i = 0; i < unsigned.length; i += 500) {
-      const batch = await Promise.all(unsigned.slice(i, i + 500).map((e) => ordered(identity, e, e.seq!)));
+      const batch = await Promise.all(unsigned.slice(i, i + 500).map((e) => ordered(identity, e, e.seq!, e.dev)));
       await log.store(batch);
     }
   }
@@ -197,7 +207,7 @@ export class Delivery {
     }
     const known = log.event(event.id);
     if (known) {
-      if (known.seq !== undefined) session.send({ t: "ack", id: event.id, seq: known.seq, osig: known.osig });
+      if (known.seq !== undefined) session.send(ackOf(known));
       return;
     }
     const refusal = writeRefusal(log, me, author, event.kind, event.body);
@@ -211,11 +221,10 @@ export class Delivery {
       session.send({ t: "nack", id: event.id, reason: "over-quota" });
       return;
     }
-    const stored = await this.appendToMyWall(event);
-    session.send({ t: "ack", id: event.id, seq: stored.seq!, osig: stored.osig });
+    session.send(ackOf(await this.appendToMyWall(event)));
   }
 
-  async onAck(session: Session, id: string, seq: number, osig?: string): Promise<void> {
+  async onAck(session: Session, id: string, seq: number, osig?: string, dev?: string): Promise<void> {
     const { log, outbox, carried, book } = this.options;
     if (carried.has(id) && this.options.trusted(session.peer) === session) {
       // The owner took a write I carried: it is theirs now.
@@ -226,7 +235,7 @@ export class Delivery {
     const item = outbox.get(id);
     const event = log.event(id);
     if (!item || !sameHandle(item.to, session.peer) || !event) return;
-    const placed: WallEvent = { ...stripSeq(event), seq };
+    const placed: WallEvent = dev ? { ...stripSeq(event), seq, dev } : { ...stripSeq(event), seq };
     // The owner's signature on its place lets me (and whoever I give it to) prove it later.
     const ownerKey = book.keyOf(session.peer);
     if (osig && ownerKey && (await verifyOrder({ ...placed, osig }, ownerKey))) placed.osig = osig;
@@ -252,7 +261,8 @@ export class Delivery {
     return this.writes.run(async () => {
       const existing = log.event(event.id);
       if (existing?.seq !== undefined) return existing;
-      const stored = await ordered(this.options.identity, event, log.cursor(me) + 1);
+      const { device } = this.options;
+      const stored = await ordered(this.options.identity, event, log.next(me, device), device);
       await log.store([stored], { blobs });
       this.options.appended(stored);
       return stored;

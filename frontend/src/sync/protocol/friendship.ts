@@ -16,6 +16,8 @@ export type HandleLookup = (handle: string) => Promise<string | null>;
 export interface FriendshipEvents {
   /** A proven friend with the pinned key: walls may sync. */
   trusted(session: Session): void;
+  /** Another device of mine proved my key: we keep each other's store. */
+  ownDevice(session: Session): void;
   /** A trusted friend says again that we are friends (they just trusted me): ask for their wall anew. */
   resync(session: Session): void;
   /** Someone asked to be my friend. */
@@ -29,6 +31,9 @@ export interface FriendshipEvents {
 
 export interface FriendshipOptions {
   me: string;
+  myKey: string;
+  /** Restored from my phrase without my friend list: whoever watches me may find me, till it is back. */
+  restoring(): boolean;
   book: FriendBook;
   connections: Connections;
   lookup: HandleLookup;
@@ -84,13 +89,12 @@ export class Friendship {
     if (!friend || friend.state !== "requested-in") return;
     await this.save({ ...friend, state: "accepted", since: this.options.now() });
     this.rewatch();
-    const session = this.links.session(handle);
-    if (session?.proven) {
+    const proven = this.links.sessionsOf(handle).filter((s) => s.proven);
+    for (const session of proven) {
       session.send({ t: "friend-accept" });
       this.trust(session);
-    } else {
-      this.links.dial(handle);
     }
+    if (!proven.length) this.links.dial(handle);
   }
 
   async decline(handle: string): Promise<void> {
@@ -98,18 +102,18 @@ export class Friendship {
     if (!friend || friend.state !== "requested-in") return;
     await this.save({ ...friend, state: "declined" });
     this.rewatch();
-    this.links.session(handle)?.send({ t: "friend-decline" });
+    for (const session of this.links.sessionsOf(handle)) session.send({ t: "friend-decline" });
   }
 
   async unfriend(handle: string): Promise<void> {
     if (!this.book.get(handle)) return;
-    this.links.session(handle)?.send({ t: "unfriend" });
+    for (const session of this.links.sessionsOf(handle)) session.send({ t: "unfriend" });
     await this.forget(handle);
   }
 
   async block(handle: string): Promise<void> {
     const friend = this.book.get(handle);
-    this.links.session(handle)?.send({ t: "unfriend" });
+    for (const session of this.links.sessionsOf(handle)) session.send({ t: "unfriend" });
     await this.save({ handle, name: friend?.name ?? handle, state: "blocked", since: this.options.now(), key: friend?.key });
     this.links.close(handle, "refused");
     this.rewatch();
@@ -126,17 +130,35 @@ export class Friendship {
     // First, so that a confirmation cut short is asked again rather than half done.
     await this.options.on.rekeyed(handle);
     await this.save({ ...friend, key: friend.changedKey, changedKey: undefined });
-    const session = this.links.session(handle);
-    if (session?.proven) {
+    for (const session of this.links.sessionsOf(handle)) {
+      if (!session.proven) continue;
       // They may have asked anew from their new browser: say yes, so that their side syncs too.
       session.send({ t: "friend-accept" });
       this.trust(session);
     }
   }
 
-  /** Tells the broker whose presence I want. */
+  /** Tells the broker whose presence I want: my friends, and my own other devices. */
   rewatch(): void {
-    this.links.watch(this.book.watched());
+    this.links.watch([...this.book.watched(), this.options.me], this.options.restoring());
+  }
+
+  /**
+   * My friend list came back on my own wall (a friend served it to me after a restore): the
+   * friends it names are my friends again, their keys pinned when they next prove them.
+   */
+  async restoreFrom(list: Iterable<string>): Promise<number> {
+    const { me, now } = this.options;
+    let added = 0;
+    for (const handle of list) {
+      if (sameHandle(handle, me) || !isHandle(handle) || this.book.get(handle)) continue;
+      await this.book.save({ handle, name: handle, state: "accepted", since: now() });
+      added++;
+    }
+    this.rewatch();
+    this.options.on.changed();
+    for (const handle of list) for (const session of this.links.sessionsOf(handle)) if (session.proven && !session.trusted) await this.onProven(session);
+    return added;
   }
 
   /** The broker is back: people I asked cannot say they are online, so they are tried now. */
@@ -150,6 +172,17 @@ export class Friendship {
   /** The peer proved its key: pin it for a friend, notice a change, or ask to be friends. */
   async onProven(session: Session): Promise<void> {
     const hello = session.hello!;
+    if (session.own) {
+      // My own handle, logged in elsewhere: one of my devices only if it holds my key.
+      if (hello.key !== this.options.myKey) {
+        this.options.diagnostics.drop(session.peer, "key-changed", "a browser logged in as me holds another key (started fresh?)");
+        session.close("refused");
+        return;
+      }
+      session.trusted = true;
+      this.options.on.ownDevice(session);
+      return;
+    }
     const friend = this.book.get(session.peer);
     switch (friend?.state) {
       case "accepted":
@@ -169,6 +202,8 @@ export class Friendship {
         session.send({ t: "friend-decline" });
         return;
       default:
+        // Restored without my friend list: whoever this is may hold my wall (checked against my key).
+        if (this.options.restoring()) session.send({ t: "sync", wall: this.options.me, since: {} });
         this.options.on.changed();
     }
   }

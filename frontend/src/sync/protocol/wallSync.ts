@@ -8,11 +8,11 @@
 // key is pinned by me or named in the owner's list. Carried events say "via" their carrier until
 // the owner serves them to me too.
 import type { Diagnostics } from "../diagnostics";
-import { verifyEvent, verifyOrder, type WallEvent } from "../events";
+import { type Cursor, streamOf, verifyEvent, verifyOrder, type WallEvent } from "../events";
 import { batchEvents, type Frame, MAX_FRAME_BYTES, MAX_HAVE } from "../frames";
 import { canon, sameHandle } from "../handles";
 import type { Connections } from "../peers/connections";
-import type { Session } from "../peers/session";
+import type { CatchUpBatch, Session } from "../peers/session";
 import { mayAcceptWall, mayServeWall, mayShowVouchedAuthor } from "../policy";
 import type { Budgets } from "../state/budgets";
 import type { EventLog } from "../state/eventLog";
@@ -72,40 +72,44 @@ export class WallSync {
    */
   advertise(wall: string, source?: string): void {
     const { me, log, connections } = this.options;
-    if (!this.options.carry || sameHandle(wall, me)) return;
+    if (sameHandle(wall, me)) return;
     const cursor = log.cursor(wall);
     if (!cursor) return;
+    // My other devices keep every wall I keep.
+    for (const session of connections.ownSessions()) session.send({ t: "have", walls: { [canon(wall)]: cursor } });
+    if (!this.options.carry) return;
     for (const session of connections.trustedSessions()) {
       if (sameHandle(session.peer, wall) || (source && sameHandle(session.peer, source))) continue;
       if (mayServeWall(wall, session.peer, me, log.friendList(wall))) session.send({ t: "have", walls: { [canon(wall)]: cursor } });
     }
   }
 
-  /** Sends a new event of my wall to every trusted friend. */
+  /** Sends a new event of my wall to every trusted friend and to my other devices. */
   broadcast(event: WallEvent): void {
+    const { connections } = this.options;
     const keys = this.keysFor([event]);
-    for (const session of this.options.connections.trustedSessions()) session.send({ t: "event", event, keys });
+    for (const session of [...connections.trustedSessions(), ...connections.ownSessions()]) session.send({ t: "event", event, keys });
   }
 
   /** A friend carries walls of my friends: I ask for those that run further than mine. */
   onHave(session: Session, walls: Record<string, number>): void {
     const { me, log, book, connections } = this.options;
-    if (!this.options.carry) return;
+    if (!this.options.carry && !session.own) return;
     for (const [wall, theirs] of Object.entries(walls)) {
       // Only walls whose owner's key I pinned (I check every place against it), and not when
       // the owner is here to serve them.
       if (sameHandle(wall, me) || !book.isFriend(wall) || connections.isConnected(wall)) continue;
-      if (theirs > log.cursor(wall)) session.send({ t: "sync", wall, since: log.cursor(wall) });
+      if (theirs > log.cursor(wall)) session.send({ t: "sync", wall, since: log.cursorOf(wall) });
     }
   }
 
   /** A friend asks for a wall since a sequence number: mine, or one I carry for them. */
-  onSync(session: Session, wall: string, since: number): void {
+  onSync(session: Session, wall: string, since: Cursor): void {
     const { me, log, budgets, diagnostics } = this.options;
     const peer = session.peer;
-    if (!mayServeWall(wall, peer, me, this.options.carry ? log.friendList(wall) : undefined))
+    if (!session.own && !mayServeWall(wall, peer, me, this.options.carry ? log.friendList(wall) : undefined))
       return diagnostics.drop(peer, "not-owner", `asked for @${wall}'s wall, which only its owner serves to whom it chooses`);
-    const { verdict, from } = budgets.sync(peer, session.nonce, wall, since, log.cursor(wall));
+    const { verdict, from } = budgets.sync(peer, session.nonce, wall, since, log.cursorOf(wall), session.own);
     if (verdict === "repeated") return diagnostics.drop(peer, "repeated-sync", `asked again for @${wall}'s wall since ${since}`);
     if (verdict === "over-quota") return diagnostics.drop(peer, "over-quota", "too many sync requests");
     const mine = sameHandle(wall, me);
@@ -114,7 +118,8 @@ export class WallSync {
     for (const frame of batchEvents(mine ? me : wall, events, (a) => this.keyOf(a), log.cursor(wall))) {
       const size = frameSize(frame);
       if (size > MAX_FRAME_BYTES) continue; // cannot happen for checked events
-      if (!mine && !budgets.carriedWall(peer, size)) return diagnostics.drop(peer, "over-quota", "carried walls: this hour's bytes are spent");
+      // Carrying costs me bandwidth; giving my own devices, or a friend their own wall back, does not count.
+      if (!mine && !session.own && !sameHandle(wall, peer) && !budgets.carriedWall(peer, size)) return diagnostics.drop(peer, "over-quota", "carried walls: this hour's bytes are spent");
       session.send(frame);
     }
   }
@@ -131,23 +136,26 @@ export class WallSync {
     const { diagnostics, book } = this.options;
     const peer = session.peer;
     const fromOwner = mayAcceptWall(wall, peer);
-    const ownerKey = fromOwner ? book.keyOf(peer) : book.keyOf(wall);
+    const ownerKey = this.keyOf(wall);
     // A wall is taken from its owner, or carried with places its owner signed: to check them I
-    // need the owner's key, so a stranger's wall (or my own) comes from its owner only.
+    // need the owner's key (mine for my own wall, back from a friend), so a stranger's wall
+    // comes from its owner only.
     if (!ownerKey) return diagnostics.drop(peer, "not-owner", `sent events of @${wall}'s wall, which only its owner serves`);
-    const before = this.options.log.cursor(wall);
+    const before = this.options.log.cursorOf(wall);
     const verdicts = fromOwner ? await this.checkFromOwner(wall, events, keys, ownerKey) : await this.checkCarried(wall, events, ownerKey);
-    const batch = session.catchUp.get(canon(wall)) ?? { events: [], delivered: [], confirmed: [] };
+    const batch = session.catchUp.get(canon(wall)) ?? { events: [], delivered: [], confirmed: [], places: [] };
     session.catchUp.set(canon(wall), batch);
     this.keep(peer, wall, events, verdicts, batch, fromOwner);
     if (!done && batch.events.length < CATCH_UP_WRITE) return;
     session.catchUp.delete(canon(wall));
     const before_ = this.options.log.cursor(wall);
-    await this.store(batch, fromOwner ? undefined : peer);
+    // "Via" marks what its owner has not confirmed: not my own wall, nor what my own device kept.
+    await this.store(batch, fromOwner || session.own || sameHandle(wall, this.options.me) ? undefined : peer);
     if (this.options.log.cursor(wall) > before_) this.advertise(wall, peer);
     // A live event beyond what I hold means I missed some: catch up from my cursor.
-    if (fromOwner && upto === null && events[0]?.seq !== undefined && events[0].seq > before + 1) {
-      session.send({ t: "sync", wall, since: this.options.log.cursor(wall) });
+    const first = events[0];
+    if (fromOwner && upto === null && first?.seq !== undefined && first.seq > (before[streamOf(first)] ?? 0) + 1) {
+      session.send({ t: "sync", wall, since: this.options.log.cursorOf(wall) });
     }
   }
 
@@ -188,7 +196,7 @@ export class WallSync {
     wall: string,
     events: WallEvent[],
     verdicts: boolean[],
-    batch: { events: WallEvent[]; delivered: string[]; confirmed: string[] },
+    batch: CatchUpBatch,
     fromOwner: boolean,
   ): void {
     const { log, book, outbox, diagnostics } = this.options;
@@ -202,6 +210,7 @@ export class WallSync {
       }
       if (log.ordered(event.id)) {
         if (fromOwner && log.via(event.id)) batch.confirmed.push(event.id);
+        batch.places.push(event); // the same event, perhaps at another of the owner's places
         return;
       }
       batch.events.push(event);
@@ -209,7 +218,7 @@ export class WallSync {
     });
   }
 
-  private async store(batch: { events: WallEvent[]; delivered: string[]; confirmed: string[] }, via?: string): Promise<void> {
+  private async store(batch: CatchUpBatch, via?: string): Promise<void> {
     const { log, outbox } = this.options;
     if (batch.events.length) {
       await log.store(batch.events, { outboxRemove: batch.delivered }, via);
@@ -217,6 +226,7 @@ export class WallSync {
       this.options.stored(batch.events, batch.delivered, via);
     }
     if (batch.confirmed.length && (await log.confirm(batch.confirmed))) this.options.confirmed();
+    if (batch.places.length) await log.notePlaces(batch.places);
   }
 
   keysFor(events: WallEvent[]): Record<string, string> {

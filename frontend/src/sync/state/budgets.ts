@@ -1,4 +1,5 @@
 // How much each friend has asked of my browser lately, against policy's PER_FRIEND limits.
+import type { Cursor } from "../events";
 import { canon } from "../handles";
 import { PER_FRIEND } from "../policy";
 
@@ -54,7 +55,7 @@ export class Budgets {
   private readonly deliveries = new Map<string, { minute: Window; day: Window }>();
   private readonly syncs = new Map<string, Window>();
   /** How far each (friend, link, wall) has been served. */
-  private readonly served = new Map<string, number>();
+  private readonly served = new Map<string, Cursor>();
   private readonly photoGets = new Map<string, Window>();
   private readonly carriedWalls = new Map<string, ByteWindow>();
 
@@ -79,16 +80,28 @@ export class Budgets {
    * sent already gets only what is new since ("repeated" when that is nothing). A new link starts
    * afresh: the answers on the old one may have been lost with it.
    */
-  sync(peer: string, link: string, wall: string, since: number, cursor: number): { verdict: SyncVerdict; from: number } {
+  sync(peer: string, link: string, wall: string, since: Cursor, cursor: Cursor, own = false): { verdict: SyncVerdict; from: Cursor } {
     const key = `${canon(peer)} ${link} ${canon(wall)}`;
-    const sent = this.served.get(key) ?? 0;
-    const from = Math.max(since, sent);
-    if (from >= cursor && since < sent) return { verdict: "repeated", from };
+    const sent = this.served.get(key) ?? {};
+    const from: Cursor = {};
+    let asksAgain = false;
+    let anythingNew = false;
+    for (const stream of new Set([...Object.keys(since), ...Object.keys(cursor)])) {
+      const asked = since[stream] ?? 0;
+      const already = sent[stream] ?? 0;
+      from[stream] = Math.max(asked, already);
+      if (asked < already) asksAgain = true;
+      if (from[stream]! < (cursor[stream] ?? 0)) anythingNew = true;
+    }
+    if (!anythingNew && asksAgain) return { verdict: "repeated", from };
     let window = this.syncs.get(canon(peer));
     if (!window) this.syncs.set(canon(peer), (window = new Window(PER_FRIEND.syncsPerMinute, MINUTE)));
-    if (!window.allow(this.now())) return { verdict: "over-quota", from };
+    // My own devices ask for every wall at once; the quota is for friends.
+    if (!own && !window.allow(this.now())) return { verdict: "over-quota", from };
     this.served.delete(key);
-    this.served.set(key, Math.max(sent, cursor));
+    const served: Cursor = { ...sent };
+    for (const [stream, n] of Object.entries(cursor)) served[stream] = Math.max(served[stream] ?? 0, n);
+    this.served.set(key, served);
     if (this.served.size > MAX_SYNC_MEMORY) this.served.delete(this.served.keys().next().value!);
     return { verdict: "answer", from };
   }

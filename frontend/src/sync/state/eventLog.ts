@@ -2,10 +2,11 @@
 // the store durably first, then remembered, so what the views show is always on disk.
 import type { BlobRecord, StoredEvent } from "../../store/db";
 import type { Repository } from "../../store/repository";
-import { type DeleteBody, type FriendsBody, type PostBody, stripSeq, type WallEvent } from "../events";
+import { type Cursor, type DeleteBody, type FriendsBody, type PostBody, stripSeq, streamOf, type WallEvent } from "../events";
 import { canon } from "../handles";
 import { orderTime, type WallReader } from "../policy";
 import { removes } from "../wall";
+import { beyond, WallPlaces } from "./places";
 
 /** Outbox rows written in the same transaction as events (the outbox part keeps its own memory). */
 /** What is written in the same transaction as the events: all of it lands, or none. */
@@ -21,18 +22,22 @@ export class EventLog implements WallReader {
   private readonly byWall = new Map<string, Map<string, WallEvent>>();
   /** Bumped when a wall's events or pending marks change: its derived views are kept till then. */
   private readonly versions = new Map<string, number>();
-  private readonly maxSeq = new Map<string, number>();
-  /** Each wall's places held, and how far from 1 they run without a gap (the wall's cursor). */
-  private readonly places = new Map<string, Set<number>>();
-  private readonly contiguous = new Map<string, number>();
+  /** Each wall's places held, stream by stream, and how far each runs without a gap. */
+  private readonly places = new Map<string, WallPlaces>();
   /** Events a friend carried to me whose wall's owner has not confirmed them yet: who carried each. */
   private readonly carriers = new Map<string, string>();
   /** Each wall's latest signed friend list, as canonical handles. */
-  private readonly friendLists = new Map<string, { seq: number; friends: Set<string> }>();
+  private readonly friendLists = new Map<string, { ts: number; id: string; friends: Set<string> }>();
   /** The delete events naming each target (by target id). */
   private readonly deletes = new Map<string, Set<string>>();
   /** Each photo hash, and the posts that carry it. */
   private readonly photoPosts = new Map<string, Set<string>>();
+  /**
+   * Places held by an event I keep at another place: two of the owner's devices each placed a
+   * friend's write they were both handed while apart. Both places are the owner's word; the
+   * second is kept as a place only, so the stream runs on without a gap.
+   */
+  private readonly alsoPlaced = new Map<string, [string, number][]>();
   /** When I first held an event its author dated in the future (see policy.orderTime). */
   private readonly firstHeld = new Map<string, number>();
 
@@ -43,11 +48,16 @@ export class EventLog implements WallReader {
 
   static async open(repo: Repository, now: () => number): Promise<EventLog> {
     const log = new EventLog(repo, now);
-    const [events, held, via] = await Promise.all([
+    const [events, held, via, also] = await Promise.all([
       repo.events(),
       repo.meta<Record<string, number>>("firstHeld"),
       repo.meta<Record<string, string>>("via"),
+      repo.meta<Record<string, [string, number][]>>("alsoPlaced"),
     ]);
+    for (const [wall, places] of Object.entries(also ?? {})) {
+      log.alsoPlaced.set(wall, places);
+      for (const [stream, seq] of places) log.placesOf(wall).add(stream, seq);
+    }
     for (const [id, at] of Object.entries(held ?? {})) log.firstHeld.set(id, at);
     for (const [id, carrier] of Object.entries(via ?? {})) log.carriers.set(id, carrier);
     for (const e of events) log.remember(e as WallEvent);
@@ -74,14 +84,24 @@ export class EventLog implements WallReader {
     return this.byId.values();
   }
 
-  /** How far a wall runs from its first place without a gap: where a catch-up starts. */
+  /** How many places of a wall I hold without a gap, all streams together: "how far", as one number. */
   cursor(wall: string): number {
-    return this.contiguous.get(canon(wall)) ?? 0;
+    return this.places.get(canon(wall))?.count() ?? 0;
   }
 
-  /** The highest place I hold of a wall (beyond the cursor when a carrier left a gap). */
+  /** How far each stream of a wall runs without a gap: where a catch-up starts. */
+  cursorOf(wall: string): Cursor {
+    return this.places.get(canon(wall))?.cursor() ?? {};
+  }
+
+  /** The highest places I hold of a wall, all streams together (beyond the cursor when a carrier left a gap). */
   top(wall: string): number {
-    return this.maxSeq.get(canon(wall)) ?? 0;
+    return this.places.get(canon(wall))?.top() ?? 0;
+  }
+
+  /** The next place in a stream of a wall: where my device puts its next event on my wall. */
+  next(wall: string, stream: string): number {
+    return (this.places.get(canon(wall))?.max(stream) ?? 0) + 1;
   }
 
   /** Who carried an event to me, while its wall's owner has not confirmed it. */
@@ -89,11 +109,15 @@ export class EventLog implements WallReader {
     return this.carriers.get(id);
   }
 
-  /** The place from which the wall's owner should serve me again: the first carried event unconfirmed. */
-  confirmFrom(wall: string): number {
-    let lowest = this.cursor(wall);
-    for (const e of this.wallEvents(wall)) if (e.seq !== undefined && this.carriers.has(e.id)) lowest = Math.min(lowest, e.seq - 1);
-    return lowest;
+  /** Where the wall's owner should serve me again from: in each stream, the first carried event unconfirmed. */
+  confirmFrom(wall: string): Cursor {
+    const from = this.cursorOf(wall);
+    for (const e of this.wallEvents(wall)) {
+      if (e.seq === undefined || !this.carriers.has(e.id)) continue;
+      const stream = streamOf(e);
+      from[stream] = Math.min(from[stream] ?? 0, e.seq - 1);
+    }
+    return from;
   }
 
   /** A wall's owner's latest friend list (canonical handles); undefined before any. */
@@ -112,9 +136,11 @@ export class EventLog implements WallReader {
     return this.versions.get(canon(wall)) ?? 0;
   }
 
-  /** The ordered events of a wall after ``seq``, in order. */
-  since(wall: string, seq: number): WallEvent[] {
-    return [...this.wallEvents(wall)].filter((e) => e.seq !== undefined && e.seq > seq).sort((a, b) => a.seq! - b.seq!);
+  /** The ordered events of a wall beyond ``cursor``, each stream in its order. */
+  since(wall: string, cursor: Cursor): WallEvent[] {
+    return [...this.wallEvents(wall)]
+      .filter((e) => e.seq !== undefined && beyond(cursor, streamOf(e), e.seq))
+      .sort((a, b) => a.seq! - b.seq! || (streamOf(a) < streamOf(b) ? -1 : 1));
   }
 
   /** The posts that carry this photo hash. */
@@ -168,6 +194,29 @@ export class EventLog implements WallReader {
     if (carried) await this.saveVia();
   }
 
+  /** Events I hold already, seen at other places (checked): those places count as held. */
+  async notePlaces(events: WallEvent[]): Promise<void> {
+    let noted = false;
+    for (const e of events) {
+      const held = this.byId.get(e.id);
+      if (e.seq === undefined || !held || (held.seq === e.seq && streamOf(held) === streamOf(e))) continue;
+      const wall = canon(e.wall);
+      if (this.placesOf(wall).has(streamOf(e), e.seq)) continue;
+      this.placesOf(wall).add(streamOf(e), e.seq);
+      let list = this.alsoPlaced.get(wall);
+      if (!list) this.alsoPlaced.set(wall, (list = []));
+      list.push([streamOf(e), e.seq]);
+      noted = true;
+    }
+    if (noted) await this.repo.saveMeta("alsoPlaced", Object.fromEntries(this.alsoPlaced));
+  }
+
+  private placesOf(wallKey: string): WallPlaces {
+    let held = this.places.get(wallKey);
+    if (!held) this.places.set(wallKey, (held = new WallPlaces()));
+    return held;
+  }
+
   /** The wall's owner served these events themselves: they lose their "via" mark. */
   async confirm(ids: string[]): Promise<boolean> {
     let any = false;
@@ -190,9 +239,8 @@ export class EventLog implements WallReader {
     const old = [...this.wallEvents(wall)].filter((e) => e.seq !== undefined).map(stripSeq);
     const key = canon(wall);
     // The places, the cursor and the friend list were the old numbering's: all start afresh.
-    this.maxSeq.delete(key);
     this.places.delete(key);
-    this.contiguous.delete(key);
+    this.alsoPlaced.delete(key);
     this.friendLists.delete(key);
     if (old.length) {
       await this.repo.write({ events: old as StoredEvent[] });
@@ -229,16 +277,12 @@ export class EventLog implements WallReader {
       }
     }
     if (event.seq !== undefined) {
-      if (event.seq > (this.maxSeq.get(wallKey) ?? 0)) this.maxSeq.set(wallKey, event.seq);
-      let held = this.places.get(wallKey);
-      if (!held) this.places.set(wallKey, (held = new Set()));
-      held.add(event.seq);
-      let run = this.contiguous.get(wallKey) ?? 0;
-      while (held.has(run + 1)) run++;
-      this.contiguous.set(wallKey, run);
-      if (event.kind === "friends" && event.seq > (this.friendLists.get(wallKey)?.seq ?? 0)) {
+      this.placesOf(wallKey).add(streamOf(event), event.seq);
+      // The latest list by its author's clock: the owner's devices each publish their own.
+      const latest = this.friendLists.get(wallKey);
+      if (event.kind === "friends" && (!latest || event.ts > latest.ts || (event.ts === latest.ts && event.id > latest.id))) {
         const friends = new Set((event.body as FriendsBody).friends.map(canon));
-        this.friendLists.set(wallKey, { seq: event.seq, friends });
+        this.friendLists.set(wallKey, { ts: event.ts, id: event.id, friends });
       }
     }
   }

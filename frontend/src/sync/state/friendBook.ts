@@ -2,15 +2,24 @@
 // letter case), each with the spelling they chose and the key I pinned for them.
 import type { FriendRecord, FriendState } from "../../store/db";
 import type { Repository } from "../../store/repository";
+import { isKey } from "../frames";
+import { isHandle } from "../events";
 import { canon } from "../handles";
+
+const STATES: ReadonlySet<string> = new Set(["requested-out", "requested-in", "accepted", "declined", "blocked"]);
 
 export class FriendBook {
   private readonly records = new Map<string, FriendRecord>();
+  /** Told of every record saved here (not of merged ones): my other devices hear of it. */
+  onSaved: (record: FriendRecord) => void = () => {};
 
-  private constructor(private readonly repo: Repository) {}
+  private constructor(
+    private readonly repo: Repository,
+    private readonly now: () => number,
+  ) {}
 
-  static async open(repo: Repository): Promise<FriendBook> {
-    const book = new FriendBook(repo);
+  static async open(repo: Repository, now: () => number = Date.now): Promise<FriendBook> {
+    const book = new FriendBook(repo, now);
     for (const record of await repo.friends()) book.records.set(canon(record.handle), record);
     return book;
   }
@@ -65,13 +74,51 @@ export class FriendBook {
   async save(record: FriendRecord): Promise<void> {
     const key = canon(record.handle);
     const previous = this.records.get(key);
-    const stored: FriendRecord = { ...record, handle: key, name: record.name ?? previous?.name ?? record.handle };
+    const stored: FriendRecord = { ...record, handle: key, name: record.name ?? previous?.name ?? record.handle, updatedAt: this.now() };
     await this.repo.saveFriend(stored);
     this.records.set(key, stored);
+    this.onSaved(stored);
+  }
+
+  /**
+   * Records from another device of mine: each one newer than mine replaces it. Returns the
+   * handles that changed. A device never learns a key I have not pinned through them: the
+   * records come from a device that proved my own key.
+   */
+  async merge(theirs: unknown[]): Promise<string[]> {
+    const changed: string[] = [];
+    for (const raw of theirs) {
+      const r = asFriendRecord(raw);
+      if (!r) continue;
+      const mine = this.records.get(r.handle);
+      if (mine && (mine.updatedAt ?? 0) >= (r.updatedAt ?? 0)) continue;
+      await this.repo.saveFriend(r);
+      this.records.set(r.handle, r);
+      changed.push(r.handle);
+    }
+    return changed;
   }
 
   async remove(handle: string): Promise<void> {
     await this.repo.deleteFriend(canon(handle));
     this.records.delete(canon(handle));
   }
+}
+
+function asFriendRecord(raw: unknown): FriendRecord | null {
+  if (typeof raw !== "object" || raw === null) return null;
+  const r = raw as Record<string, unknown>;
+  const time = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+  if (!isHandle(r.handle) || typeof r.state !== "string" || !STATES.has(r.state) || !time(r.since)) return null;
+  if ((r.name !== undefined && !isHandle(r.name)) || (r.key !== undefined && !isKey(r.key))) return null;
+  if ((r.changedKey !== undefined && !isKey(r.changedKey)) || (r.updatedAt !== undefined && !time(r.updatedAt))) return null;
+  return {
+    handle: canon(r.handle),
+    name: (r.name as string | undefined) ?? r.handle,
+    state: r.state as FriendRecord["state"],
+    since: r.since as number,
+    ...(r.key !== undefined ? { key: r.key as string } : {}),
+    ...(r.changedKey !== undefined ? { changedKey: r.changedKey as string } : {}),
+    ...(r.updatedAt !== undefined ? { updatedAt: r.updatedAt as number } : {}),
+  };
 }

@@ -2,11 +2,13 @@
 // Derived from the other parts and kept until the walls they come from change.
 import type { FriendState } from "../../store/db";
 import type { Repository } from "../../store/repository";
+import { type Cursor, streamOf } from "../events";
 import { canon, sameHandle } from "../handles";
 import { buildWall, type PostView } from "../wall";
 import type { EventLog } from "./eventLog";
 import type { FriendBook } from "./friendBook";
 import type { Outbox } from "./outbox";
+import { beyond } from "./places";
 
 export interface FriendView {
   /** As its owner spells it. */
@@ -27,7 +29,8 @@ export interface Presence {
 export class Views {
   private readonly wallCache = new Map<string, { version: string; posts: PostView[] }>();
   private feedCache?: { key: string; items: { wall: string; post: PostView }[] };
-  private readonly lastRead = new Map<string, number>();
+  /** How far I read each wall, stream by stream. */
+  private readonly lastRead = new Map<string, Cursor>();
 
   private constructor(
     private readonly me: string,
@@ -47,8 +50,9 @@ export class Views {
     presence: Presence,
   ): Promise<Views> {
     const views = new Views(me, repo, log, outbox, book, presence);
-    const read = await repo.meta<Record<string, number>>("lastRead");
-    for (const [wall, seq] of Object.entries(read ?? {})) views.lastRead.set(canon(wall), seq);
+    const read = await repo.meta<Record<string, number | Cursor>>("lastRead");
+    // A number is how far I read a wall's one stream, from before devices.
+    for (const [wall, seq] of Object.entries(read ?? {})) views.lastRead.set(canon(wall), typeof seq === "number" ? { "": seq } : seq);
     return views;
   }
 
@@ -91,10 +95,10 @@ export class Views {
   }
 
   unread(wall: string): number {
-    const read = this.lastRead.get(canon(wall)) ?? 0;
+    const read = this.lastRead.get(canon(wall)) ?? {};
     let count = 0;
     for (const e of this.log.wallEvents(wall)) {
-      if (e.seq !== undefined && e.seq > read && !sameHandle(e.author, this.me) && (e.kind === "post" || e.kind === "comment"))
+      if (e.seq !== undefined && beyond(read, streamOf(e), e.seq) && !sameHandle(e.author, this.me) && (e.kind === "post" || e.kind === "comment"))
         count++;
     }
     return count;
@@ -108,9 +112,10 @@ export class Views {
 
   /** Marks a wall read up to its cursor; false when there was nothing new. */
   async markRead(wall: string): Promise<boolean> {
-    const seq = this.log.cursor(wall);
-    if ((this.lastRead.get(canon(wall)) ?? 0) >= seq) return false;
-    this.lastRead.set(canon(wall), seq);
+    const cursor = this.log.cursorOf(wall);
+    const read = this.lastRead.get(canon(wall)) ?? {};
+    if (Object.entries(cursor).every(([stream, n]) => (read[stream] ?? 0) >= n)) return false;
+    this.lastRead.set(canon(wall), { ...read, ...cursor });
     await this.repo.saveMeta("lastRead", Object.fromEntries(this.lastRead));
     return true;
   }
