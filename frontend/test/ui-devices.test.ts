@@ -141,7 +141,7 @@ describe("words for devices and the recovery phrase", () => {
     expect(linkStatusWords("linked", "Laptop")).toBe("Linked: Laptop now has your wall.");
     expect(linkStatusWords("linked")).toBe("Linked: your new device now has your wall.");
     expect(linkStatusWords("expired")).toContain("Make a new one");
-    expect(linkStatusWords("spent")).toContain("has been used");
+    expect(linkStatusWords("spent")).toContain("typed wrong too often");
   });
   it("say where a device is", () => {
     const now = Date.now();

@@ -4,8 +4,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Persistence } from "../app/persistence";
 import type { Engine, FriendView } from "../sync/engine";
 import { ConfirmButton } from "./ConfirmButton";
-import { type DeviceControls, DevicesCard } from "./DevicesCard";
-import { type RecoveryControls, RecoveryCard } from "./RecoveryCard";
+import { DevicesCard } from "./DevicesCard";
+import { RecoveryCard } from "./RecoveryCard";
 import { type SpaceControls, SpaceCard } from "./SpaceCard";
 import { useSafetyNumber } from "./safety";
 import { Uploads } from "./Uploads";
@@ -32,7 +32,6 @@ interface Props {
 export function Settings({ engine, photos, space, persistence, backup }: Props) {
   const friends = engine.friends().filter((f) => f.state === "accepted");
   const pending = engine.pendingCount();
-  const mine = deviceControls(engine);
   return (
     <section class="settings-view" aria-labelledby="view-heading">
       <header class="view-head">
@@ -44,9 +43,9 @@ export function Settings({ engine, photos, space, persistence, backup }: Props) 
 
       <BackupCard backup={backup} />
 
-      {mine && <DevicesCard devices={mine} handle={engine.me} />}
+      <DevicesCard devices={engine} handle={engine.me} />
 
-      {mine && <RecoveryCard recovery={mine} />}
+      <RecoveryCard recovery={engine} />
 
       <SpaceCard engine={engine} space={space} persistence={persistence} />
 
@@ -104,11 +103,6 @@ export function Settings({ engine, photos, space, persistence, backup }: Props) 
       </div>
     </section>
   );
-}
-
-/** My devices and recovery phrase, from the engine once it has them (until then the two cards wait). */
-function deviceControls(engine: Engine): (DeviceControls & RecoveryControls) | null {
-  return "offerLink" in engine ? (engine as unknown as DeviceControls & RecoveryControls) : null;
 }
 
 function DesktopNoticesCard() {

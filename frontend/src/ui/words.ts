@@ -298,7 +298,7 @@ export function linkStatusWords(status: LinkOffer["status"], name?: string): str
     case "expired":
       return "This code has expired. Make a new one to try again.";
     case "spent":
-      return "This code has been used. Make a new one to link another device.";
+      return "This code is used up: it linked a device, or was typed wrong too often. Make a new one to link a device.";
   }
 }
 
