@@ -138,6 +138,50 @@ describe("writing from several devices", () => {
   }, 30000);
 });
 
+describe("friends and my several devices", () => {
+  it("a friend's waiting write goes to one of my devices, so it has one place", async () => {
+    const { net, alice, bob } = await aliceAndBob();
+    const phone = await link(net, alice, "ph1");
+    await until(() => phone.engine.isFriend("bob"), 5000, "the phone to know bob");
+    alice.transport.goOffline();
+    phone.transport.goOffline();
+    const write = await bob.engine.post("alice", "waiting for alice");
+    expect(bob.engine.isPending(write.id)).toBe(true);
+    alice.transport.goOnline();
+    phone.transport.goOnline();
+    await until(() => !bob.engine.isPending(write.id), 8000, "the write delivered");
+    const place = (u: User) => {
+      const e = u.engine["log"].event(write.id) as WallEvent | undefined;
+      return e && `${streamOf(e)}:${e.seq}`;
+    };
+    await until(() => place(alice) !== undefined && place(phone) !== undefined, 8000, "both devices to hold it");
+    expect(place(phone)).toBe(place(alice));
+    expect(place(bob)).toBe(place(alice));
+  }, 30000);
+});
+
+describe("removing a device", () => {
+  it("my devices and my friends stop talking to a device I removed", async () => {
+    const { net, alice, bob } = await aliceAndBob();
+    const phone = await link(net, alice, "ph1");
+    await until(() => phone.engine.isFriend("bob") && alice.engine.devices().some((d) => d.id === "ph1" && d.online), 5000, "the phone linked");
+    await alice.engine.removeDevice("ph1");
+    expect(alice.engine.devices().map((d) => d.id)).toEqual(["lap"]);
+    // Bob hears it from my signed friend list, and drops the phone's link.
+    await until(() => bob.engine["log"].removedDevices("alice").has("ph1"), 5000, "bob to learn of the removal");
+    const linksToPhone = () => bob.engine["connections"].sessionsOf("alice").filter((s: { device: string }) => s.device === "ph1").length;
+    await until(() => linksToPhone() === 0, 5000, "bob to drop the phone");
+    await alice.engine.post("alice", "not for the lost phone");
+    await bob.engine.post("bob", "nor this");
+    phone.transport.goOffline();
+    phone.transport.goOnline();
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(texts(phone, "alice")).not.toContain("not for the lost phone");
+    expect(texts(phone, "bob")).not.toContain("nor this");
+    expect(linksToPhone()).toBe(0);
+  }, 30000);
+});
+
 describe("restoring from the recovery phrase", () => {
   it("gets my wall and my friends back from a friend, with the same key", async () => {
     const { net, alice, bob } = await aliceAndBob();
@@ -168,3 +212,50 @@ describe("restoring from the recovery phrase", () => {
     console.log(`restore (simulation): 300 events, ≥95% back in ${seconds.toFixed(2)} s`);
   }, 90000);
 });
+
+describe("photos across my devices", () => {
+  it("my phone gets my photos from my laptop, and a restored browser from a friend", async () => {
+    const { net, alice, bob } = await aliceAndBob();
+    const { photo } = await import("./sim");
+    const pic = await photo(alice, 50_000, 7);
+    await alice.engine.post("alice", "with a photo", [pic]);
+    await until(() => texts(bob, "alice").includes("with a photo"), 5000, "bob to hold the post");
+    const phone = await link(net, alice, "ph1");
+    await until(() => texts(phone, "alice").includes("with a photo"), 5000, "the post on the phone");
+    // My own photo, kept in full on my wall: from my laptop, the only one who holds the full image.
+    bob.transport.goOffline();
+    await until(async_stored(phone, pic.full), 8000, "the full image from my laptop");
+    bob.transport.goOnline();
+    await until(() => bob.engine.isFriend("alice") && bob.engine.friends().some((f) => f.handle === "alice" && f.connected), 8000, "bob back");
+    await until(async_stored(bob, pic.thumb), 8000, "bob's thumbnail");
+    await until(() => bob.engine["log"].friendList("alice")?.has("bob") === true, 8000, "alice's friend list at bob's");
+    const words = await alice.engine.recoveryPhrase();
+    alice.transport.goOffline();
+    phone.transport.goOffline();
+    const factory = new IDBFactory();
+    const repo = new Repository(await openDatabase("alice", factory));
+    await repo.saveIdentity({ id: "me", ...(await identityFromPhrase(words.join(" "))) });
+    await repo.saveMeta("restoring", true);
+    repo.close();
+    const restored = await makeUser(net, "alice", factory, undefined, "new");
+    restored.transport.goOnline();
+    await until(() => texts(restored, "alice").includes("with a photo"), 8000, "the post back");
+    await until(async_stored(restored, pic.thumb), 8000, "the thumbnail back from bob");
+  }, 40000);
+});
+
+/** A condition for until(): the user's store holds the blob (checked without blocking the loop). */
+function async_stored(user: User, hash: string): () => boolean {
+  let held = false;
+  let asking = false;
+  return () => {
+    if (!asking) {
+      asking = true;
+      void user.repo.hasBlob(hash).then((yes) => {
+        held = yes;
+        asking = false;
+      });
+    }
+    return held;
+  };
+}

@@ -271,6 +271,8 @@ export class BlobExchange implements PhotoPort {
   /** A friend's link became trusted: resume what we wanted from them. */
   trusted(peer: string): void {
     for (const want of this.wants.values()) {
+      // Who may have it changes as friends come back (a restored browser learns them late).
+      if (!want.from) want.source = this.host.source(want.hash) ?? want.source;
       if (!want.failed && !want.from && want.source.sources.some((s) => same(s, peer))) this.request(want);
     }
     this.changed();

@@ -18,7 +18,7 @@ import { sameHandle } from "./handles";
 import type { Words } from "./outcomes";
 import { Connections, type Want } from "./peers/connections";
 import type { PhotoHost, PhotoPort } from "./photoPort";
-import { CARRY_BUDGET_BYTES, mayServePhoto, PER_FRIEND, keptPhoto, photoNeeds, photosLetGo, photoSource } from "./policy";
+import { CARRY_BUDGET_BYTES, keptPhoto, mayServePhoto, PER_FRIEND, photoNeeds, photosLetGo, photoSource, widenSources } from "./policy";
 import { Delivery } from "./protocol/delivery";
 import { Friendship, type HandleLookup } from "./protocol/friendship";
 import { Linking } from "./protocol/linking";
@@ -148,6 +148,7 @@ export class Engine {
       me,
       device,
       isMyDevice: (id) => devices.allows(id),
+      isRemovedDevice: (handle, id) => log.removedDevices(handle).has(id),
       identity,
       transport,
       now,
@@ -172,7 +173,10 @@ export class Engine {
         drain: (session) => photos?.onDrain(session.peer),
         gone: (session) => {
           if (!session.trusted) return;
-          if (session.own) return void devices.seen(session.device).then(changed);
+          if (session.own) {
+            if (!connections.ownSessions().length) photos?.gone(me);
+            return void devices.seen(session.device).then(changed);
+          }
           photos?.gone(session.peer);
           // Another device of theirs may still be here: what waits for them goes there.
           const other = connections.trusted(session.peer);
@@ -184,11 +188,17 @@ export class Engine {
     });
     const views = await Views.open(me, repo, log, outbox, book, connections);
     const host: PhotoHost = {
-      link: (peer) => connections.trusted(peer)?.link,
-      source: (hash) => photoSource(hash, log.postsWithPhoto(hash), me, (h) => book.isFriend(h), (id) => log.via(id)),
+      // "Me" as a peer is my other devices.
+      link: (peer) => (sameHandle(peer, me) ? connections.ownSessions()[0] : connections.trusted(peer))?.link,
+      source: (hash) => {
+        const found = photoSource(hash, log.postsWithPhoto(hash), me, (h) => book.isFriend(h), (id) => log.via(id));
+        const friends = book.accepted().map((f) => f.name ?? f.handle);
+        return found && widenSources(found, me, connections.ownSessions().length > 0, friends);
+      },
       mayServe: (origin, peer, kind) =>
-        book.isFriend(peer) &&
-        mayServePhoto(origin, peer, me, origin.mine ? undefined : { list: log.friendList(origin.wall), kind, fullImages: carried.fullPhotos }),
+        sameHandle(peer, me) ||
+        (book.isFriend(peer) &&
+          mayServePhoto(origin, peer, me, origin.mine ? undefined : { list: log.friendList(origin.wall), kind, fullImages: carried.fullPhotos })),
       mayAsk: (peer) => budgets.photoGet(peer),
       kept: (hash) => keptPhoto(hash, me, log),
       friendPhotoBytes: PER_FRIEND.photoBytes,
@@ -198,6 +208,8 @@ export class Engine {
     // What reached me from others: announced, noticed, and its photos fetched.
     const arrived = (events: WallEvent[]) => {
       const theirs = events.filter((e) => !sameHandle(e.author, me));
+      // A friend removed a device of theirs: it hears nothing more from me.
+      for (const e of theirs) if (e.kind === "friends") for (const id of log.removedDevices(e.wall)) connections.closeDevice(e.wall, id, "refused");
       arrivals.note(theirs);
       photos?.need(photoNeeds(theirs, me));
       // A deleted photo post gives its space back.
@@ -228,7 +240,7 @@ export class Engine {
         friendsChanged();
       },
       devicesChanged: () => {
-        for (const d of devices.all()) if (d.removed) connections.closeDevice(d.id, "refused");
+        for (const d of devices.all()) if (d.removed) connections.closeDevice(me, d.id, "refused");
         changed();
       },
     });
@@ -258,7 +270,10 @@ export class Engine {
           photos?.trusted(session.peer);
           friendsChanged();
         },
-        ownDevice: (session) => void selfSync.start(session).then(changed),
+        ownDevice: (session) => {
+          void selfSync.start(session).then(changed);
+          photos?.trusted(me);
+        },
         resync: (session) => wallSync.start(session),
         requested: (who) => void notices.friendRequest(who).then(changed),
         accepted: (who) => void notices.friendAccepted(who).then(changed),
@@ -281,6 +296,8 @@ export class Engine {
       carry,
       stored: (events) => {
         arrived(events);
+        // My own posts from elsewhere (my other device, or a friend after a restore): their photos too.
+        photos?.need(photoNeeds(events.filter((e) => sameHandle(e.author, me)), me));
         void delivery.landed(events);
         void restored();
         changed();
@@ -356,7 +373,8 @@ export class Engine {
     this.publishTimer = setTimeout(() => {
       this.publishTimer = undefined;
       const friends = this.book.accepted().map((f) => f.name ?? f.handle);
-      void this.delivery.publishFriends(friends).catch((error: unknown) => this.diagnostics.note(`friend list not published: ${String(error)}`));
+      const removed = this.devices_.all().filter((d) => d.removed).map((d) => d.id);
+      void this.delivery.publishFriends(friends, removed).catch((error: unknown) => this.diagnostics.note(`friend list not published: ${String(error)}`));
     }, PUBLISH_MS);
   }
 
@@ -505,7 +523,8 @@ export class Engine {
   /** My devices stop syncing with it (it keeps my key: Settings says so). */
   async removeDevice(id: string): Promise<void> {
     await this.devices_.remove(id);
-    this.connections.closeDevice(id, "refused");
+    this.connections.closeDevice(this.me, id, "refused");
+    this.schedulePublish(); // friends learn it from my signed friend list
     this.selfSync.devicesSaved();
     this.changed();
   }

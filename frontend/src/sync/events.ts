@@ -20,7 +20,11 @@ export interface CommentBody { post: string; text: string }
 export interface LikeBody { target: string; on: boolean }
 export interface DeleteBody { target: string }
 /** A wall owner's friends: who may read the wall, and so whom a carrier may serve it to. */
-export interface FriendsBody { friends: string[] }
+export interface FriendsBody {
+  friends: string[];
+  /** My devices I removed: friends stop talking to them (they still hold my key). */
+  removed?: string[];
+}
 export type Body = PostBody | CommentBody | LikeBody | DeleteBody | FriendsBody;
 
 /** What the author signs. */
@@ -79,6 +83,8 @@ export const LIMITS = {
   futureSkewMs: 24 * 3600_000,
   /** Friends named in one signed friend list (it must fit in one event). */
   friends: 500,
+  /** Removed devices named in one friend list. */
+  devices: 32,
 } as const;
 
 const HANDLE_RE = /^[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*$/;
@@ -190,9 +196,12 @@ function checkBody(kind: Kind, body: Record<string, unknown>): string | null {
       if (!isId(body.target)) return "delete names no target";
       return null;
     case "friends": {
-      if (!only("friends")) return "friend list has unknown fields";
+      if (!only("friends", "removed")) return "friend list has unknown fields";
       const list = body.friends;
       if (!Array.isArray(list) || list.length > LIMITS.friends) return "bad friend list";
+      const removed = body.removed;
+      if (removed !== undefined && (!Array.isArray(removed) || removed.length > LIMITS.devices || !removed.every(isDevice)))
+        return "bad list of removed devices";
       return list.every(isHandle) ? null : "bad friend in list";
     }
   }

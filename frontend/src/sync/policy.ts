@@ -180,6 +180,15 @@ export function photoSource(
   return best;
 }
 
+/**
+ * Who else may have a photo: my other devices keep all I keep, and friends keep copies of the
+ * photos on my wall (a browser restored from my phrase gets them back from them).
+ */
+export function widenSources(found: PhotoSource, me: string, ownDevices: boolean, friends: string[]): PhotoSource {
+  const extra = [...(ownDevices ? [me] : []), ...(sameHandle(found.wall, me) ? friends : [])];
+  return { ...found, sources: merge(found.sources, extra) };
+}
+
 /** Of two posts carrying a photo, the one on my wall decides its origin; the sources add up. */
 function better(known: PhotoSource, other: PhotoSource, me: string): PhotoSource {
   const first = sameHandle(other.wall, me) && !sameHandle(known.wall, me) ? other : known;

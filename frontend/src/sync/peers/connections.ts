@@ -47,6 +47,8 @@ export interface ConnectionsOptions {
   isBlocked(handle: string): boolean;
   /** May this device of mine link to me (it is not one I removed)? */
   isMyDevice(device: string): boolean;
+  /** Did this friend remove that device of theirs (their signed friend list says so)? */
+  isRemovedDevice?(handle: string, device: string): boolean;
   on: ConnectionsEvents;
 }
 
@@ -189,9 +191,9 @@ export class Connections {
     for (const session of this.sessionsOf(handle)) session.close(reason);
   }
 
-  /** Closes the link to one device of mine (I removed it). */
-  closeDevice(device: string, reason: CloseReason): void {
-    this.sessions.get(idOf(this.options.me, device))?.close(reason);
+  /** Closes the link to one device (of mine, or a friend's they removed). */
+  closeDevice(handle: string, device: string, reason: CloseReason): void {
+    this.sessions.get(idOf(handle, device))?.close(reason);
   }
 
   // --- the transport's news -----------------------------------------------------------
@@ -269,7 +271,9 @@ export class Connections {
     const refuse =
       !isHandle(peer) ||
       (link.device !== "" && !isDevice(link.device)) ||
-      (mine ? link.device === device || !this.options.isMyDevice(link.device) : this.options.isBlocked(peer));
+      (mine
+        ? link.device === device || !this.options.isMyDevice(link.device)
+        : this.options.isBlocked(peer) || (this.options.isRemovedDevice?.(peer, link.device) ?? false));
     if (refuse) {
       link.close();
       return;

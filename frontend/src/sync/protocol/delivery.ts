@@ -169,13 +169,21 @@ export class Delivery {
    * Writes my friend list on my wall, when it differs from the last one: carriers serve my wall
    * to those it names, and hand my friends' writes for my wall to those it names.
    */
-  async publishFriends(friends: string[]): Promise<void> {
+  async publishFriends(friends: string[], removed: string[] = []): Promise<void> {
     const { me, identity, log, now } = this.options;
     const sorted = [...friends].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())).slice(0, LIMITS.friends);
+    const gone = [...new Set(removed)].sort().slice(-LIMITS.devices);
     const current = log.friendList(me);
-    const same = current !== undefined && current.size === sorted.length && sorted.every((h) => current.has(h.toLowerCase()));
-    if (same || (current === undefined && sorted.length === 0)) return;
-    await this.appendToMyWall(await createEvent(identity, me, me, "friends", { friends: sorted }, now()));
+    const was = log.removedDevices(me);
+    const same =
+      current !== undefined &&
+      current.size === sorted.length &&
+      sorted.every((h) => current.has(h.toLowerCase())) &&
+      was.size === gone.length &&
+      gone.every((d) => was.has(d));
+    if (same || (current === undefined && sorted.length === 0 && gone.length === 0)) return;
+    const body = gone.length ? { friends: sorted, removed: gone } : { friends: sorted };
+    await this.appendToMyWall(await createEvent(identity, me, me, "friends", body, now()));
   }
 
   /** Gives every event of my wall that has no signed place its signature (walls written before). */

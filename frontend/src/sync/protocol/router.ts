@@ -81,6 +81,10 @@ function routeOwn(session: Session, frame: Frame, h: Handlers): Promise<void> | 
     case "event":
     case "have":
       return routeWall(session, frame, h);
+    case "blob-get":
+    case "blob-info":
+    case "blob-none":
+      return h.photos?.onFrame(session.peer, frame);
     case "book":
       return h.selfSync.onBook(session, frame.friends);
     case "devices":

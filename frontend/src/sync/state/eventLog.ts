@@ -27,7 +27,7 @@ export class EventLog implements WallReader {
   /** Events a friend carried to me whose wall's owner has not confirmed them yet: who carried each. */
   private readonly carriers = new Map<string, string>();
   /** Each wall's latest signed friend list, as canonical handles. */
-  private readonly friendLists = new Map<string, { ts: number; id: string; friends: Set<string> }>();
+  private readonly friendLists = new Map<string, { ts: number; id: string; friends: Set<string>; removed: Set<string> }>();
   /** The delete events naming each target (by target id). */
   private readonly deletes = new Map<string, Set<string>>();
   /** Each photo hash, and the posts that carry it. */
@@ -123,6 +123,11 @@ export class EventLog implements WallReader {
   /** A wall's owner's latest friend list (canonical handles); undefined before any. */
   friendList(wall: string): ReadonlySet<string> | undefined {
     return this.friendLists.get(canon(wall))?.friends;
+  }
+
+  /** The devices a wall's owner removed, by their latest friend list. */
+  removedDevices(wall: string): ReadonlySet<string> {
+    return this.friendLists.get(canon(wall))?.removed ?? new Set();
   }
 
   /** The walls I hold events of, with their cursors. */
@@ -280,9 +285,13 @@ export class EventLog implements WallReader {
       this.placesOf(wallKey).add(streamOf(event), event.seq);
       // The latest list by its author's clock: the owner's devices each publish their own.
       const latest = this.friendLists.get(wallKey);
-      if (event.kind === "friends" && (!latest || event.ts > latest.ts || (event.ts === latest.ts && event.id > latest.id))) {
-        const friends = new Set((event.body as FriendsBody).friends.map(canon));
-        this.friendLists.set(wallKey, { ts: event.ts, id: event.id, friends });
+      if (event.kind === "friends") {
+        const body = event.body as FriendsBody;
+        // A removal holds whichever list is latest: a device that did not hear of it yet does not undo it.
+        const removed = new Set([...(latest?.removed ?? []), ...(body.removed ?? [])]);
+        if (!latest || event.ts > latest.ts || (event.ts === latest.ts && event.id > latest.id))
+          this.friendLists.set(wallKey, { ts: event.ts, id: event.id, friends: new Set(body.friends.map(canon)), removed });
+        else latest.removed = removed;
       }
     }
   }
