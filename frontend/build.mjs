@@ -7,6 +7,9 @@ const options = {
   outdir: "static/frontend",
   bundle: true,
   format: "esm",
+  // The recovery phrase's word list loads only when a phrase is shown or typed.
+  splitting: true,
+  chunkNames: "chunk-[hash]",
   target: ["chrome110", "firefox115", "safari16"],
   minify: !watch,
   sourcemap: watch ? "inline" : false,

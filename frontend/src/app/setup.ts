@@ -2,7 +2,6 @@
 // restore my key from its phrase, import a backup, or start fresh. Each ends with a key in
 // this browser's store; then the app starts as on any load.
 import { generateIdentity } from "../crypto/identity";
-import { identityFromPhrase } from "../crypto/recoveryPhrase";
 import { PeerjsTransport } from "../net/peerjsTransport";
 import type { Repository } from "../store/repository";
 import type { SetupActions } from "../sync/devices/types";
@@ -36,6 +35,7 @@ export function setupActions({ me, device, deviceName, repo, done }: SetupOption
       done();
     },
     async restore(phrase: string): Promise<void> {
+      const { identityFromPhrase } = await import("../crypto/recoveryPhrase");
       const identity = await identityFromPhrase(phrase);
       await repo.saveIdentity({ id: "me", ...identity });
       // My friend list comes back with my wall, from the first friend who holds it.

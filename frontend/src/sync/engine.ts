@@ -8,7 +8,6 @@
 //
 // Plain TypeScript: it talks to a Transport and a Repository, never to the DOM or PeerJS.
 import type { Identity, StoredIdentity } from "../crypto/identity";
-import { phraseOf } from "../crypto/recoveryPhrase";
 import type { BlobRecord, FriendRecord } from "../store/db";
 import type { Repository } from "../store/repository";
 import type { DeviceView, LinkOffer } from "./devices/types";
@@ -546,6 +545,7 @@ export class Engine {
   async recoveryPhrase(): Promise<string[]> {
     const stored = await this.options.storedIdentity?.();
     if (!stored) throw new Error("This browser cannot read its key back to write it as words.");
+    const { phraseOf } = await import("../crypto/recoveryPhrase");
     return phraseOf(stored);
   }
 
