@@ -39,6 +39,29 @@ def test_signup_logs_in_and_lands_on_the_app(client):
     assert b">Log out</button>" in app.content
 
 
+def test_the_app_page_says_this_session_signed_up_for_as_long_as_it_lasts(client):
+    """So the app tells a new account (straight to the wall) from a log-in in a new browser."""
+    signup(client, "Alice_1")
+    for _ in range(2):  # a reload of the page still says so: the flag is kept, not popped
+        app = client.get("/app/")
+        assert b'data-handle="Alice_1" data-new-account="1"' in app.content
+
+
+def test_a_log_in_renders_no_new_account_mark(client, make_user):
+    signup(client, "Alice_1")
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"login": "alice_1", "password": PASSWORD})  # the same browser, logged in
+    app = client.get("/app/")
+    assert b'data-handle="Alice_1"' in app.content
+    assert b"data-new-account" not in app.content
+    make_user("bob")
+    other = type(client)()
+    other.post("/accounts/login/", {"login": "bob", "password": PASSWORD})  # a browser new to bob
+    app = other.get("/app/")
+    assert b'data-handle="bob"' in app.content
+    assert b"data-new-account" not in app.content
+
+
 def test_password_is_stored_with_argon2(client):
     signup(client, "alice")
     user = get_user_model().objects.get(username="alice")
