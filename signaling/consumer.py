@@ -1,7 +1,8 @@
 """The WebSocket at /peerjs: the PeerJS server protocol, with ownership.
 
-Only a logged-in session may attach, and only as its own handle. Every relayed frame carries
-the ``src`` we stamp. A bad frame is answered with ``ERROR`` and the connection lives on.
+Only a logged-in session may attach, and only as its own handle or one of its devices
+(signaling.ownership). Every relayed frame carries the ``src`` we stamp. A bad frame is answered
+with ``ERROR`` and the connection lives on.
 
 This is the server's hot path, so the consumer runs its own small loop instead of Channels'
 generic one: each frame is read straight from the socket (no asyncio task per message, no
@@ -28,8 +29,8 @@ from signaling.inbox import Inbox, inbox_for
 from signaling.limits import StrangerDials, TokenBucket
 from signaling.negotiations import Negotiations
 from signaling.origin import origin_allowed
-from signaling.ownership import may_claim, route_key
-from signaling.presence import Notice, presence_text
+from signaling.ownership import DEVICE_RULE, may_claim, owner_of, route_key
+from signaling.presence import Notice, Peer, Watch, mutual, presence_text
 from signaling.switchboard import addresses, handle_group, presence, switchboard
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ CLOSE_LOGGED_OUT = 4003
 CLOSE_FLOODING = 4004
 CLOSE_IDLE = 4005
 
-TAKEN_OVER = "This handle connected again from another tab or device; this connection was taken over."
+TAKEN_OVER = "This peer id connected again from another tab or device; this connection was taken over."
 FLOODING = "Too many frames, for too long: this connection is closed."
 TOO_MANY_FRAMES = "Too many frames: slow down; frames are being dropped."
 STRANGER_DIALS = (
@@ -59,13 +60,14 @@ _connection_ids = itertools.count(1)
 
 class PeerConsumer(AsyncConsumer):
     # The state of one connection, all of it; most is set when it attaches.
-    peer_id = ""  # the handle, exactly as the account spells it: the src of every frame it sends
-    key = ""  # the route key (case-folded handle)
+    peer_id = ""  # the handle or handle-device, as the account spells it: the src of every frame it sends
+    key = ""  # the route key (case-folded peer id): frames and take-overs go by it
+    owner = ""  # the account's route key (case-folded handle): log-out and the device cap go by it
     attached = False  # registered in the switchboard and the directory
     closed = False  # a close was sent, or the socket is gone
     address = ""  # the client address counted against SIGNALING_MAX_CONNECTIONS_PER_ADDRESS
     session_key: str | None = None
-    watching: frozenset[str] = frozenset()  # route keys this connection WATCHes
+    watch = Watch()  # what this connection WATCHes
     watched = False  # has this connection sent WATCH yet (its first gets the full picture)
     last_seen = 0.0
     refreshed = 0.0
@@ -150,8 +152,12 @@ class PeerConsumer(AsyncConsumer):
         address = str(client[0]) if client else ""
         # Counted while attached (detach() gives the place back on every way out, also when the
         # server never tells this consumer that a closed socket has gone).
-        limit = settings.SIGNALING_MAX_CONNECTIONS_PER_ADDRESS
         holder = switchboard.lookup(self.key)
+        devices = limits.connections_per_account()
+        if devices and len(switchboard.owned(self.owner)) - (holder is not None) >= devices:
+            await self.refuse(f"This account has {devices} devices connected already; close one and try again.")
+            return
+        limit = settings.SIGNALING_MAX_CONNECTIONS_PER_ADDRESS
         if limit and getattr(holder, "address", None) == address:
             limit += 1  # a reload takes over its own socket, which gives its place back at once
         if address and not addresses.add(address, limit):
@@ -167,7 +173,7 @@ class PeerConsumer(AsyncConsumer):
 
         channel = ""
         if self.channel_layer is not None:
-            self.inbox = inbox_for(self.channel_layer, switchboard.lookup)
+            self.inbox = inbox_for(self.channel_layer, switchboard.addressed)
             channel = await self.inbox.acquire()
         self.here = Location(channel, self.peer_id, str(next(_connection_ids)))
         displaced = switchboard.attach(self.key, self)
@@ -177,11 +183,11 @@ class PeerConsumer(AsyncConsumer):
         previous = await self.directory.claim(self.key, self.here)
         if self.channel_layer is not None:
             if previous is not None:
-                # The handle was connected to another server process: that connection closes.
+                # The peer id was connected to another server process: that connection closes.
                 event = {"type": "peer.takeover", "to": self.key, "connection": previous.connection}
                 await self.send_elsewhere(previous.channel, event)
-            # Log-out and account deletion reach the process holding the handle through this group.
-            await self.channel_layer.group_add(handle_group(self.key), channel)
+            # Log-out and account deletion reach every process holding a device of the account.
+            await self.channel_layer.group_add(handle_group(self.owner), channel)
         switchboard.sweep_idle(settings.SIGNALING_IDLE_TIMEOUT, self.idle_reason(), CLOSE_IDLE)
         await self.send_text(protocol.open_text())
 
@@ -203,9 +209,13 @@ class PeerConsumer(AsyncConsumer):
             return "Log in to Peerwall first: the broker only serves logged-in accounts."
         handle = visitor.handle
         if not may_claim(handle, peer_id):
-            return f"This session may connect only as {handle!r} (spelled so), not as {peer_id[:64]!r}."
-        self.peer_id = handle
-        self.key = route_key(handle)
+            return (
+                f"This session may connect only as {handle!r} (spelled so) or as {handle + '-'!r} and a device "
+                f"({DEVICE_RULE}), not as {peer_id[:64]!r}."
+            )
+        self.peer_id = peer_id
+        self.key = route_key(peer_id)
+        self.owner = route_key(owner_of(peer_id))
         return None
 
     async def refuse(self, reason: str) -> None:
@@ -227,17 +237,25 @@ class PeerConsumer(AsyncConsumer):
         switchboard.detach(self.key, self)
         inbox, self.inbox = self.inbox, None
         try:
-            # Else a newer socket of this handle took over here: friends hear nothing, and this
-            # process still holds the handle (its group stays).
+            # Else a newer socket of this peer id took over here: friends hear nothing.
             if held:
                 await self.tell(await self.directory.leave(self.key, self.here))
-                if inbox is not None:
-                    await inbox.layer.group_discard(handle_group(self.key), self.here.channel)
+            if inbox is not None:
+                await self.leave_group(inbox.layer)
         except Exception:  # Redis gone: its entries expire by themselves (SIGNALING_PRESENCE_TTL)
             log.exception("signaling detach could not reach the directory")
         finally:
             if inbox is not None:
                 inbox.release()
+
+    async def leave_group(self, layer) -> None:
+        """Takes this process out of the account's group once no device of it is left here."""
+        group = handle_group(self.owner)
+        if switchboard.owned(self.owner):
+            return
+        await layer.group_discard(group, self.here.channel)
+        if switchboard.owned(self.owner):  # another device attached meanwhile: it must stay reachable
+            await layer.group_add(group, self.here.channel)
 
     async def tell(self, notices: list[Notice]) -> None:
         for to_key, about, online in notices:
@@ -287,7 +305,7 @@ class PeerConsumer(AsyncConsumer):
         if frame.type == protocol.HEARTBEAT:
             return
         if frame.type == protocol.WATCH:
-            fresh, self.watched, self.watching = not self.watched, True, frame.payload
+            fresh, self.watched, self.watch = not self.watched, True, frame.payload
             await self.tell(await self.directory.watch(self.key, self.peer_id, frame.payload, fresh))
             return
         if frame.dst is None:  # a legacy LEAVE without dst: the client is going away
@@ -338,18 +356,21 @@ class PeerConsumer(AsyncConsumer):
     async def offer(self, frame: protocol.ClientFrame, dst: str, dst_key: str) -> None:
         """An OFFER starts a negotiation; strangers get no instant answer and a dial budget.
 
-        To a friend (both watch each other) an absent handle is answered with EXPIRE at once. To
-        anyone else absence looks like a ring nobody answers, so presence is no oracle: the
-        client's own timeout reports it.
+        To a friend's device (one that presence tells of, see signaling.presence.mutual) an absent
+        id is answered with EXPIRE at once. To anyone else absence looks like a ring nobody
+        answers, so presence is no oracle: the client's own timeout reports it.
         """
         connection_id = frame.payload["connectionId"]
         target = switchboard.lookup(dst_key)
+        other: Peer | None
         if target is not None:
-            location, watches_back = None, self.key in target.watching
+            location = None
+            other = Peer.seen_by(self.owner, dst_key, target.peer_id, target.watch) if target.watched else None
         else:
-            location, watches_back = await self.directory.reach(dst_key, self.key)
-        friend = watches_back and dst_key in self.watching
-        if not friend and not self.dials.allow(dst_key):
+            location, other = await self.directory.reach(dst_key, self.owner)
+        friend = other is not None and mutual(self.owner, self.watch, other)
+        # Strangers are counted by person, not by device: one stranger's devices are one dial.
+        if not friend and not self.dials.allow(owner_of(dst_key)):
             await self.refused(STRANGER_DIALS)
             return
         self.negotiations.offered(dst_key, connection_id, friend)

@@ -1,20 +1,31 @@
 """Who is connected where, across server processes, and who watches whom.
 
 With the in-memory channel layer there is one process: the switchboard knows every connection
-and ``LocalDirectory`` keeps watch lists on the process's presence board. With channels_redis,
-``RedisDirectory`` keeps in Redis, for each connected handle, the channel of the consumer that
-holds it and the handles it watches. Entries expire unless refreshed, so a crashed process
-leaves no ghosts for longer than ``SIGNALING_PRESENCE_TTL`` seconds. Which one runs follows the
-channel layer's BACKEND (``directory_for``).
+and ``LocalDirectory`` keeps watches on the process's presence board. With channels_redis,
+``RedisDirectory`` keeps in Redis, for each connected peer id, the channel of the consumer that
+holds it and its watch, and the two indexes presence asks by (an account's devices, and who
+lists a handle). Entries expire unless refreshed, so a crashed process leaves no ghosts for
+longer than ``SIGNALING_PRESENCE_TTL`` seconds. Which one runs follows the channel layer's
+BACKEND (``directory_for``). Both leave the rule itself to signaling.presence.
 """
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
 
-from signaling.presence import DEPARTED_SECONDS, Notice, PresenceBoard, presence_notices
+from signaling.ownership import owner_of
+from signaling.presence import (
+    DEPARTED_SECONDS,
+    Notice,
+    Peer,
+    PresenceBoard,
+    Watch,
+    concerned,
+    presence_notices,
+)
 
 
 def ttl_seconds() -> int:
@@ -53,11 +64,11 @@ class Directory(Protocol):
     async def locate(self, key: str) -> Location | None:
         """Where ``key`` is connected in another process, if anywhere."""
 
-    async def reach(self, key: str, caller: str) -> tuple[Location | None, bool]:
-        """``locate(key)``, and whether ``key`` watches ``caller`` (now, or when it left not long ago)."""
+    async def reach(self, key: str, owner: str) -> tuple[Location | None, Peer | None]:
+        """``locate(key)``, and ``key`` as a device of ``owner`` sees it (see PresenceBoard.reach)."""
 
-    async def watch(self, key: str, peer_id: str, keys: frozenset[str], fresh: bool) -> list[Notice]:
-        """Replaces the watch list of ``key``; returns who must be told what."""
+    async def watch(self, key: str, peer_id: str, watch: Watch, fresh: bool) -> list[Notice]:
+        """Replaces the watch of ``key``; returns who must be told what."""
 
     async def leave(self, key: str, here: Location) -> list[Notice]:
         """Forgets this connection unless a newer one holds ``key``; returns whom to tell."""
@@ -78,47 +89,97 @@ class LocalDirectory:
     async def locate(self, key: str) -> Location | None:
         return None
 
-    async def reach(self, key: str, caller: str) -> tuple[Location | None, bool]:
-        return None, self.board.watches(key, caller)
+    async def reach(self, key: str, owner: str) -> tuple[Location | None, Peer | None]:
+        return None, self.board.reach(key, owner)
 
-    async def watch(self, key: str, peer_id: str, keys: frozenset[str], fresh: bool) -> list[Notice]:
-        return self.board.watch(key, peer_id, keys, fresh)
+    async def watch(self, key: str, peer_id: str, watch: Watch, fresh: bool) -> list[Notice]:
+        return self.board.watch(key, peer_id, watch, fresh)
 
     async def leave(self, key: str, here: Location) -> list[Notice]:
         return self.board.leave(key)
 
 
-# Deletes a connection's entry only while it still holds our value (a newer connection's claim
-# stays), and keeps its watch list a while as "departed" (see signaling.presence).
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
+# How a watch is kept in Redis: one set of route keys, with two members no handle can be (a
+# handle is letters, digits and "_"). ON_BOARD is always there, so the set exists exactly while
+# the device is on the presence board (it has sent WATCH), as the board's own entry does.
+ON_BOARD = "."
+WATCHERS = "*"
+
+
+def _named(kind: str) -> Callable[[str], str]:
+    """The Redis key of one kind of entry, for a route key: ``peerwall:<kind>:<key>``."""
+    return f"peerwall:{kind}:{{}}".format
+
+
+_WHERE = _named("peer")  # where a peer id is connected (a Location)
+_WATCHING = _named("watch")  # its watch, while it is on the board
+_DEPARTED = _named("departed")  # its watch after it left, for DEPARTED_SECONDS
+_DEVICES = _named("devices")  # an account's devices on the board
+# The devices whose watch names a handle: whom a reverse watch asks. It has no TTL (a live
+# device's entries must not lapse while its watch stands, and refreshing every entry would cost
+# a write per handle it lists): a leave takes the device out, and a crashed process's devices go
+# when they connect again or when a reverse watch finds them connected nowhere (_PRUNE).
+_LISTED = _named("listed")
+
+# Takes a device off the board: out of its account's devices (KEYS[4]) and of the "who lists
+# this handle" index, its watch (KEYS[2]) kept a while as "departed" (KEYS[3]; see
+# signaling.presence). The index keys are built here from the watch's members, which only a
+# single Redis (no cluster) allows; that is what the broker runs on.
+_FORGET = f"""
+local function forget(device, departed_ttl)
+  for _, handle in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    redis.call('SREM', '{_LISTED("")}' .. handle, device)
+  end
+  redis.call('SREM', KEYS[4], device)
   if redis.call('EXISTS', KEYS[2]) == 1 then
     redis.call('RENAME', KEYS[2], KEYS[3])
-    redis.call('EXPIRE', KEYS[3], ARGV[2])
+    redis.call('EXPIRE', KEYS[3], departed_ttl)
   else
     redis.call('DEL', KEYS[3])
   end
+end
+"""
+
+# Deletes a connection's entry only while it still holds our value (a newer connection's claim
+# stays), and takes the device off the board.
+_RELEASE = (
+    _FORGET
+    + """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  forget(ARGV[3], ARGV[2])
   return 1
 end
 return 0
 """
+)
 
-
-# Claims a handle for this connection. With no previous holder, a watch list still there is a
-# crashed process's (nobody released it): it becomes "departed" so the new list starts afresh.
-_CLAIM = """
+# Claims a peer id for this connection. With no previous holder, a watch still there is a crashed
+# process's (nobody released it): it is forgotten as at a leave, so the new watch starts afresh.
+_CLAIM = (
+    _FORGET
+    + """
 local previous = redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'GET')
-if not previous and redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('RENAME', KEYS[2], KEYS[3])
-  redis.call('EXPIRE', KEYS[3], ARGV[3])
+if not previous then
+  forget(ARGV[4], ARGV[3])
 end
 return previous
+"""
+)
+
+# Drops from an index set (KEYS[1]) the devices named that are connected nowhere (a crashed
+# process's), checked in Redis so that one connecting meanwhile is kept.
+_PRUNE = f"""
+for _, device in ipairs(ARGV) do
+  if redis.call('EXISTS', '{_WHERE("")}' .. device) == 0 then
+    redis.call('SREM', KEYS[1], device)
+  end
+end
 """
 
 
 class RedisDirectory:
-    """Many processes: locations and watch lists in Redis, shared by all of them."""
+    """Many processes: locations, watches and their indexes in Redis, shared by all of them."""
 
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
@@ -132,18 +193,17 @@ class RedisDirectory:
         self.redis: Any = redis.Redis(connection_pool=pool)
         self._release = self.redis.register_script(_RELEASE)
         self._claim = self.redis.register_script(_CLAIM)
+        self._prune = self.redis.register_script(_PRUNE)
 
-    @staticmethod
-    def _where(key: str) -> str:
-        return f"peerwall:peer:{key}"
+    _where = staticmethod(_WHERE)
+    _watching = staticmethod(_WATCHING)
+    _departed = staticmethod(_DEPARTED)
+    _devices = staticmethod(_DEVICES)
+    _listed = staticmethod(_LISTED)
 
-    @staticmethod
-    def _watching(key: str) -> str:
-        return f"peerwall:watch:{key}"
-
-    @staticmethod
-    def _departed(key: str) -> str:
-        return f"peerwall:departed:{key}"
+    def _entries(self, key: str) -> list[str]:
+        """The keys _RELEASE and _CLAIM take, in their order."""
+        return [self._where(key), self._watching(key), self._departed(key), self._devices(owner_of(key))]
 
     @staticmethod
     def _value(here: Location) -> str:
@@ -157,11 +217,21 @@ class RedisDirectory:
         peer_id, _, connection = rest.partition("\n")
         return Location(channel, peer_id, connection)
 
+    @staticmethod
+    def _members(watch: Watch) -> list[str]:
+        return [ON_BOARD, *watch.handles, *([WATCHERS] if watch.watchers else [])]
+
+    @staticmethod
+    def _watch(members: set[str]) -> Watch | None:
+        if ON_BOARD not in members:
+            return None
+        return Watch(frozenset(members - {ON_BOARD, WATCHERS}), WATCHERS in members)
+
     async def claim(self, key: str, here: Location) -> Location | None:
         previous = self._location(
             await self._claim(
-                keys=[self._where(key), self._watching(key), self._departed(key)],
-                args=[self._value(here), ttl_seconds(), int(DEPARTED_SECONDS)],
+                keys=self._entries(key),
+                args=[self._value(here), ttl_seconds(), int(DEPARTED_SECONDS), key],
             )
         )
         # A holder in this same process was displaced through the switchboard already.
@@ -170,60 +240,83 @@ class RedisDirectory:
     async def refresh(self, key: str, here: Location) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(self._where(key), self._value(here), ex=ttl_seconds())
-            # The watch list outlives the location: after a crash it is the departed memory.
+            # The watch outlives the location: after a crash it is the departed memory.
             pipe.expire(self._watching(key), _watch_ttl())
+            pipe.expire(self._devices(owner_of(key)), _watch_ttl())
             await pipe.execute()
 
     async def locate(self, key: str) -> Location | None:
         return self._location(await self.redis.get(self._where(key)))
 
-    async def reach(self, key: str, caller: str) -> tuple[Location | None, bool]:
+    async def reach(self, key: str, owner: str) -> tuple[Location | None, Peer | None]:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.get(self._where(key))
-            pipe.sismember(self._watching(key), caller)
-            pipe.sismember(self._departed(key), caller)
+            pipe.smismember(self._watching(key), [ON_BOARD, owner, WATCHERS])
+            pipe.smismember(self._departed(key), [ON_BOARD, owner, WATCHERS])
             where, watching, departed = await pipe.execute()
         location = self._location(where)
-        return location, bool(watching) if location is not None else bool(watching or departed)
+        # Connected: as it watches now (nothing before its first WATCH). Else as it left, lately:
+        # its departed watch, or the watch a crashed process left behind, until that expires.
+        on_board, lists_me, watchers = watching if location is not None or watching[0] else departed
+        if not on_board:
+            return location, None
+        return location, Peer(key, location.peer_id if location else key, bool(lists_me), bool(watchers))
 
-    async def _others(self, key: str, others: list[str]) -> dict[str, str | None]:
-        """For each other key: its peer id if it is connected and watches ``key``, else None."""
-        if not others:
-            return {}
+    async def _peers(self, key: str, wanted: tuple[frozenset[str], bool]) -> list[Peer]:
+        """The connected devices on the board that ``wanted`` (see presence.concerned) names."""
+        handles, reverse = wanted
+        owner = owner_of(key)
+        sets = [self._devices(handle) for handle in sorted(handles)]
+        if reverse:
+            sets.append(self._listed(owner))
         async with self.redis.pipeline(transaction=False) as pipe:
-            for other in others:
-                pipe.sismember(self._watching(other), key)
+            for name in sets:
+                pipe.smembers(name)
+            found = dict(zip(sets, await pipe.execute(), strict=True))
+        keys = sorted(set().union(*found.values()) - {key})
+        if not keys:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for other in keys:
                 pipe.get(self._where(other))
+                pipe.smismember(self._watching(other), [ON_BOARD, owner, WATCHERS])
             answers = await pipe.execute()
-        result: dict[str, str | None] = {}
-        for i, other in enumerate(others):
-            watches_back, location = answers[2 * i], self._location(answers[2 * i + 1])
-            result[other] = location.peer_id if watches_back and location is not None else None
-        return result
+        peers, gone = [], set()
+        for other, where, (on_board, lists_me, watchers) in zip(keys, answers[::2], answers[1::2], strict=True):
+            location = self._location(where)
+            if location is None:
+                gone.add(other)
+            elif on_board:
+                peers.append(Peer(other, location.peer_id, bool(lists_me), bool(watchers)))
+        for name, members in found.items():  # a crashed process's devices, seen here: forgotten
+            if members & gone:
+                await self._prune(keys=[name], args=sorted(members & gone))
+        return peers
 
-    async def watch(self, key: str, peer_id: str, keys: frozenset[str], fresh: bool) -> list[Notice]:
-        keys = keys - {key}
-        name = self._watching(key)
-        before = frozenset(await self.redis.smembers(name))
+    async def watch(self, key: str, peer_id: str, watch: Watch, fresh: bool) -> list[Notice]:
+        name, owner = self._watching(key), owner_of(key)
+        was = self._watch(set(await self.redis.smembers(name)))
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(name, self._departed(key))
-            if keys:
-                pipe.sadd(name, *keys)
-                pipe.expire(name, _watch_ttl())
+            pipe.sadd(name, *self._members(watch))
+            pipe.expire(name, _watch_ttl())
+            pipe.sadd(self._devices(owner), key)
+            pipe.expire(self._devices(owner), _watch_ttl())
+            for handle in (was.handles if was is not None else frozenset()) - watch.handles:
+                pipe.srem(self._listed(handle), key)
+            for handle in watch.handles:
+                pipe.sadd(self._listed(handle), key)
             await pipe.execute()
-        state = await self._others(key, sorted(before | keys))
-        return presence_notices(key, peer_id, before, keys, fresh, state.__getitem__)
+        others = await self._peers(key, concerned(owner, was, watch))
+        return presence_notices(key, peer_id, was, watch, fresh, others)
 
     async def leave(self, key: str, here: Location) -> list[Notice]:
-        before = sorted(await self.redis.smembers(self._watching(key)))
-        released = await self._release(
-            keys=[self._where(key), self._watching(key), self._departed(key)],
-            args=[self._value(here), int(DEPARTED_SECONDS)],
-        )
-        if not released:
-            return []  # a newer connection holds the handle: it has not left
-        state = await self._others(key, before)
-        return [(other, here.peer_id, False) for other in before if state[other] is not None]
+        was = self._watch(set(await self.redis.smembers(self._watching(key))))
+        released = await self._release(keys=self._entries(key), args=[self._value(here), int(DEPARTED_SECONDS), key])
+        if not released or was is None:
+            return []  # a newer connection holds the peer id (it has not left), or it never watched
+        others = await self._peers(key, concerned(owner_of(key), was))
+        return presence_notices(key, here.peer_id, was, None, False, others)
 
 
 _directories: dict[tuple[int, str], RedisDirectory] = {}

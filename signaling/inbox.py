@@ -1,10 +1,11 @@
 """One channel layer channel per server process, for what reaches its connections from outside.
 
 Frames relayed from another process, take-overs and log-outs arrive on the process's channel,
-each addressed to a route key (``to``); the inbox hands it to the connection holding that key in
-this process, by Channels' handler naming convention (``peer.frame`` → ``peer_frame``). One
-channel and one task per process, instead of one of each per connection, is what keeps an idle
-connection cheap: no queue, no task and no channel layer subscription of its own.
+each addressed to a route key (``to``) or to every device of an account (``owner``, a log-out);
+the inbox hands it to the connections it names in this process (``Switchboard.addressed``), by
+Channels' handler naming convention (``peer.frame`` → ``peer_frame``). One channel and one task
+per process, instead of one of each per connection, is what keeps an idle connection cheap: no
+queue, no task and no channel layer subscription of its own.
 
 The inbox lives while connections use it: the first one starts it, the last one stops it (so a
 process with nobody connected holds no task, and each test's event loop ends clean).
@@ -12,7 +13,7 @@ process with nobody connected holds no task, and each test's event loop ends cle
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from channels.consumer import get_handler_name
 
@@ -20,9 +21,9 @@ log = logging.getLogger(__name__)
 
 
 class Inbox:
-    def __init__(self, layer, lookup: Callable[[str], object | None]) -> None:
+    def __init__(self, layer, addressed: Callable[[dict], Iterable[object]]) -> None:
         self.layer = layer
-        self.lookup = lookup
+        self.addressed = addressed
         self.users = 0
         self._starting: asyncio.Task[str] | None = None
         self._task: asyncio.Task | None = None
@@ -63,21 +64,19 @@ class Inbox:
                 log.exception("signaling event failed")
 
     async def dispatch(self, event: dict) -> None:
-        to = event.get("to")
-        target = self.lookup(to) if isinstance(to, str) else None
-        if target is None:
-            return  # whoever it was for has left this process: as a frame to a closed socket
-        handler = getattr(target, get_handler_name(event), None)
-        if handler is None:
-            log.warning("signaling event of unknown type %r", event.get("type"))
-            return
-        await handler(event)
+        # Nobody named (whoever it was for has left this process): as a frame to a closed socket.
+        for target in list(self.addressed(event)):
+            handler = getattr(target, get_handler_name(event), None)
+            if handler is None:
+                log.warning("signaling event of unknown type %r", event.get("type"))
+                return
+            await handler(event)
 
 
 _inboxes: dict[tuple[int, int], Inbox] = {}
 
 
-def inbox_for(layer, lookup: Callable[[str], object | None]) -> Inbox:
+def inbox_for(layer, addressed: Callable[[dict], Iterable[object]]) -> Inbox:
     """This event loop's inbox on ``layer`` (tests run many loops and layers in one process)."""
     key = (id(asyncio.get_running_loop()), id(layer))
     inbox = _inboxes.get(key)
@@ -85,5 +84,5 @@ def inbox_for(layer, lookup: Callable[[str], object | None]) -> Inbox:
         if len(_inboxes) > 64:  # loops of finished tests
             for stale in [k for k, box in _inboxes.items() if box.users == 0]:
                 del _inboxes[stale]
-        inbox = _inboxes[key] = Inbox(layer, lookup)
+        inbox = _inboxes[key] = Inbox(layer, addressed)
     return inbox

@@ -1,4 +1,4 @@
-"""The broker's bounds: rates, dial budgets, sockets per address.
+"""The broker's bounds: rates, dial budgets, sockets per address and per account.
 
 Every part of the signaling code reads time through ``clock()``, so tests can replace it with a
 clock they control instead of asserting how long something took.
@@ -7,7 +7,20 @@ clock they control instead of asserting how long something took.
 import time
 from collections import OrderedDict
 
+from django.conf import settings
+
 clock = time.monotonic
+
+# Devices one account may hold connected in one server process at once. Every device is its own
+# peer id, and each is told of every friend's devices, so an account must not open them without
+# bound; a person's phone, laptops and tabs fit well under this. A reload (the same peer id again)
+# takes over its own socket and never counts twice.
+MAX_CONNECTIONS_PER_ACCOUNT = 8
+
+
+def connections_per_account() -> int:
+    """The cap above, or ``settings.SIGNALING_MAX_CONNECTIONS_PER_ACCOUNT`` where set (0: no cap)."""
+    return getattr(settings, "SIGNALING_MAX_CONNECTIONS_PER_ACCOUNT", MAX_CONNECTIONS_PER_ACCOUNT)
 
 
 class TokenBucket:

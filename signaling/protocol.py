@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from signaling.ownership import is_peer_id, route_key
+from signaling.presence import Watch
 
 OPEN = "OPEN"
 ERROR = "ERROR"
@@ -154,15 +155,19 @@ def _check_offer(payload: dict) -> None:
         )
 
 
-def _watch_list(payload: object) -> frozenset[str]:
-    handles = payload.get("handles") if isinstance(payload, dict) else None
-    if not isinstance(handles, list):
+def _watch_list(payload: object) -> Watch:
+    if not isinstance(payload, dict) or not isinstance(payload.get("handles"), list):
         raise FrameError("WATCH frame lacks 'payload.handles', a list of peer ids.")
+    handles = payload["handles"]
     if len(handles) > MAX_WATCHED:
         raise FrameError(f"WATCH frame names {len(handles)} handles; the limit is {MAX_WATCHED}.")
     if not all(is_peer_id(h) for h in handles):
         raise FrameError("WATCH frame names something that is not a peer id.")
-    return frozenset(route_key(h) for h in handles)
+    # Reverse watch (see signaling.presence): absent means false, anything but a boolean is refused.
+    watchers = payload.get("watchers", False)
+    if not isinstance(watchers, bool):
+        raise FrameError("WATCH frame's 'payload.watchers' must be true or false.")
+    return Watch(frozenset(route_key(h) for h in handles), watchers)
 
 
 def relay_text(frame: ClientFrame, src: str) -> str:

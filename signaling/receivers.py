@@ -1,4 +1,4 @@
-"""Logging out or deleting an account ends that account's signaling connections too."""
+"""Logging out or deleting an account ends that account's signaling connections too: every device's."""
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -15,11 +15,11 @@ def _tell(handle: str, reason: str, session_key: str | None = None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    key = route_key(handle)
-    event = {"type": "peer.logout", "to": key, "reason": reason}
+    owner = route_key(handle)
+    event = {"type": "peer.logout", "owner": owner, "reason": reason}
     if session_key:
         event["session_key"] = session_key
-    async_to_sync(layer.group_send)(handle_group(key), event)
+    async_to_sync(layer.group_send)(handle_group(owner), event)
 
 
 @receiver(user_logged_out)

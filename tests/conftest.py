@@ -19,6 +19,12 @@ def private_cache(settings, request):
 
 
 @pytest.fixture
+def fast_password_hasher(settings):
+    """MD5 instead of Argon2, for tests that make many accounts and test no password."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def make_user(django_user_model):
     def make(handle: str, password: str = "correct horse battery"):
         return django_user_model.objects.create_user(username=handle, password=password)
@@ -37,6 +43,18 @@ def session_cookie(make_user):
         return f"sessionid={client.cookies['sessionid'].value}"
 
     return login
+
+
+@pytest.fixture
+async def net(session_cookie):
+    """Logged-in sockets to the real app (tests.sockets.Net); each test's are closed after it."""
+    from signaling.switchboard import switchboard
+    from tests.sockets import Net
+
+    opened = Net(session_cookie)
+    yield opened
+    await opened.close_all()
+    assert len(switchboard) == 0  # every socket detached when it closed
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -54,6 +54,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
 
+from signaling.ownership import owner_of
 from tests.compose.mirror import BUILD_ARGS, PORT, PackageMirror
 from tests.e2e import ui
 from tests.e2e.harness import (
@@ -362,13 +363,14 @@ class Stack:
     def location(self, handle: str) -> tuple[str, str] | None:
         """(the server process's channel, the connection id) holding ``handle``'s WebSocket.
 
-        The broker keeps ``peerwall:peer:<route key>`` in Redis for each connected handle: its
+        The broker keeps ``peerwall:peer:<route key>`` in Redis for each connected peer id: its
         process's one channel layer channel (signaling/inbox.py, a fresh name per process),
-        its PeerJS id and the connection's number in that process.
+        its PeerJS id and the connection's number in that process. The app connects as
+        ``handle-device`` (one browser per handle here), or as the bare handle.
         """
         for key in self.redis("--scan", "--pattern", "peerwall:peer:*").split():
             channel, peer_id, connection = [*self.redis("GET", key).rstrip("\n").split("\n"), "", ""][:3]
-            if peer_id == handle:
+            if owner_of(peer_id) == handle:
                 return channel, connection
         return None
 

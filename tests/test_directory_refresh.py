@@ -12,7 +12,7 @@ import secrets
 import pytest
 
 from signaling.directory import Location, RedisDirectory, refresh_seconds
-from signaling.presence import DEPARTED_SECONDS
+from signaling.presence import DEPARTED_SECONDS, Peer, Watch
 from tests.services import need
 
 pytestmark = pytest.mark.services
@@ -33,7 +33,7 @@ async def test_refresh_keeps_a_live_connections_entries_and_without_it_they_expi
     try:
         assert refresh_seconds() < TTL  # connections refresh well within the TTL
         await directory.claim(key, here)
-        await directory.watch(key, key, frozenset({friend}), True)
+        await directory.watch(key, key, Watch(frozenset({friend})), True)
 
         # Refreshed every 0.3 s (a heartbeating client's connection), for over twice the TTL.
         loop = asyncio.get_running_loop()
@@ -42,7 +42,8 @@ async def test_refresh_keeps_a_live_connections_entries_and_without_it_they_expi
             await directory.refresh(key, here)
             await asyncio.sleep(0.3)
         assert await directory.locate(key) == here
-        assert await directory.reach(key, friend) == (here, True)  # its watch list lives on too
+        # Its watch lives on too: it lists the friend.
+        assert await directory.reach(key, friend) == (here, Peer(key, key, lists_me=True, watchers=False))
 
         # No refresh any more (the process crashed): where it was expires by itself. Whom it
         # watched is kept as for a handle that left, so a friend still hears EXPIRE at once and
@@ -52,14 +53,14 @@ async def test_refresh_keeps_a_live_connections_entries_and_without_it_they_expi
             if loop.time() > deadline:
                 pytest.fail(f"the location of {key} never expired")
             await asyncio.sleep(0.2)
-        assert await directory.reach(key, friend) == (None, True)
-        assert await directory.reach(key, "stranger") == (None, False)
+        assert await directory.reach(key, friend) == (None, Peer(key, key, lists_me=True, watchers=False))
+        assert await directory.reach(key, "stranger") == (None, Peer(key, key, lists_me=False, watchers=False))
         assert 0 < await directory.redis.ttl(directory._watching(key)) <= TTL + DEPARTED_SECONDS
 
         # The handle connects again: the stale list is its departed memory, not its new list.
         await directory.claim(key, here)
         assert await directory.redis.exists(directory._watching(key)) == 0
-        assert await directory.watch(key, key, frozenset({friend}), True) == []
+        assert await directory.watch(key, key, Watch(frozenset({friend})), True) == []
     finally:
-        await directory.redis.delete(directory._where(key), directory._watching(key), directory._departed(key))
+        await directory.redis.delete(*directory._entries(key), directory._listed(friend))
         await directory.redis.aclose()

@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from broker.asgi import application
-from signaling.presence import PresenceBoard
+from signaling.presence import Peer, PresenceBoard, Watch, mutual, presence_notices
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -83,14 +83,53 @@ async def test_a_bad_watch_list_gets_an_error_and_the_connection_lives(session_c
 
 def test_board_rules_directly():
     board = PresenceBoard()
-    assert board.watch("a", "A", frozenset({"b"}), fresh=True) == []
-    assert sorted(board.watch("b", "B", frozenset({"a", "c"}), fresh=True)) == [("a", "B", True), ("b", "A", True)]
-    assert board.watch("c", "C", frozenset(), fresh=True) == []
+    assert board.watch("a", "A", Watch(frozenset({"b"})), fresh=True) == []
+    b_list = Watch(frozenset({"a", "c"}))
+    assert sorted(board.watch("b", "B", b_list, fresh=True)) == [("a", "B", True), ("b", "A", True)]
+    assert board.watch("c", "C", Watch(), fresh=True) == []
     # The same list again from the same connection is no news to anyone.
-    assert board.watch("b", "B", frozenset({"a", "c"}), fresh=False) == []
+    assert board.watch("b", "B", b_list, fresh=False) == []
     # A new connection of b (a take-over inherits the list) is told who is online; a hears nothing.
-    assert board.watch("b", "B", frozenset({"a", "c"}), fresh=True) == [("b", "A", True)]
+    assert board.watch("b", "B", b_list, fresh=True) == [("b", "A", True)]
     assert board.leave("b") == [("a", "B", False)]
     assert board.leave("b") == []
     # b's list is remembered a while after it left: a friend dialling b hears EXPIRE at once.
-    assert board.watches("b", "a") and not board.watches("b", "z")
+    assert board.reach("b", "a") == Peer("b", "b", lists_me=True, watchers=False)
+    assert board.reach("b", "z") == Peer("b", "b", lists_me=False, watchers=False)
+    assert board.reach("nobody", "a") is None
+
+
+def test_mutual_rule_directly():
+    """signaling.presence.mutual, the rule the board and the Redis directory share."""
+
+    def peer(key, lists_me=False, watchers=False):
+        return Peer(key, key, lists_me, watchers)
+
+    bob = Watch(frozenset({"bob"}))
+    nobody, reverse = Watch(), Watch(frozenset(), watchers=True)
+    assert mutual("alice", bob, peer("bob-d1", lists_me=True))  # friends: each lists the other
+    assert not mutual("alice", bob, peer("bob-d1"))  # bob's device does not list alice
+    assert not mutual("alice", nobody, peer("bob-d1", lists_me=True))  # alice does not list bob
+    # Reverse watch: the side that asked meets those that list it, and no one else.
+    assert mutual("alice", reverse, peer("bob-d1", lists_me=True))
+    assert mutual("alice", bob, peer("bob-d1", watchers=True))
+    assert not mutual("alice", reverse, peer("mallory"))
+    assert not mutual("alice", reverse, peer("mallory", watchers=True))
+    # One account's devices: either naming the handle is enough.
+    assert mutual("alice", Watch(frozenset({"alice"})), peer("alice-d2"))
+    assert mutual("alice", nobody, peer("alice-d2", lists_me=True))
+    assert not mutual("alice", reverse, peer("alice-d2"))
+
+
+def test_presence_notices_per_device():
+    key, me = "alice-d1", "alice-d1"
+    bob1, bob2 = Peer("bob-d1", "bob-d1", True, False), Peer("bob-d2", "Bob-d2", False, False)
+    watch = Watch(frozenset({"bob"}))
+    # A first WATCH: told of each device that lists alice; those told of it.
+    assert presence_notices(key, me, None, watch, True, [bob2, bob1]) == [
+        ("alice-d1", "bob-d1", True),
+        ("bob-d1", "alice-d1", True),
+    ]
+    # Leaving: only mutual devices hear it; never about itself.
+    mine = Peer(key, me, True, False)
+    assert presence_notices(key, me, watch, None, False, [bob1, bob2, mine]) == [("bob-d1", "alice-d1", False)]

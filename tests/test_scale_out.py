@@ -3,9 +3,9 @@ the real Redis, with the accounts in the real PostgreSQL.
 
 Clients on each process (real WebSockets, sessions made by the real sign-up page) exchange
 PeerJS frames, hear EXPIRE for friends connected nowhere, hear presence across processes, and
-one connection per handle holds across processes. A connection that only sends HEARTBEATs stays
-reachable from the other process long past the directory's TTL; a killed process leaves no
-ghosts once its entries expire.
+one connection per peer id holds across processes while one handle's devices coexist. A
+connection that only sends HEARTBEATs stays reachable from the other process long past the
+directory's TTL; a killed process leaves no ghosts once its entries expire.
 """
 
 import asyncio
@@ -86,8 +86,10 @@ def sign_up(server: LiveServer, name: str) -> Account:
     return Account(handle, f"sessionid={session}")
 
 
-async def connect(server: LiveServer, account: Account):
-    ws_url = server.url.replace("http://", "ws://") + f"/peerjs?key=peerjs&id={account.handle}&token=t"
+async def connect(server: LiveServer, account: Account, device: str = ""):
+    """A socket of ``account`` as its handle, or as its device ``handle-device``."""
+    peer_id = f"{account.handle}-{device}" if device else account.handle
+    ws_url = server.url.replace("http://", "ws://") + f"/peerjs?key=peerjs&id={peer_id}&token=t"
     ws = await websockets.connect(
         ws_url, additional_headers={"Cookie": account.cookie, "Origin": server.url}, proxy=None
     )
@@ -230,6 +232,39 @@ def test_one_connection_per_handle_across_processes(servers):
         assert (await receive(second))["src"] == bob.handle
         for ws in (second, wb):
             await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_devices_of_one_handle_on_two_processes(servers):
+    """Each device is told to a friend on its own, and a reload takes over that device only."""
+    a, b = servers
+    alice, bob = sign_up(a, "alice"), sign_up(b, "bob")
+    d1_id, d2_id = f"{alice.handle}-d1", f"{alice.handle}-d2"
+
+    async def scenario():
+        wb = await connect(b, bob)
+        await wb.send(watch(alice.handle))
+        d1, d2 = await connect(a, alice, "d1"), await connect(b, alice, "d2")
+        for ws in (d1, d2):
+            await ws.send(watch(bob.handle))
+            assert (await receive(ws))["payload"] == {"handle": bob.handle, "online": True}
+        assert sorted([(await receive(wb))["payload"]["handle"] for _ in range(2)]) == [d1_id, d2_id]
+
+        again = await connect(b, alice, "d1")  # d1's tab reloads, on the other process
+        error = await receive(d1)
+        assert error["type"] == "ERROR" and "taken over" in error["payload"]["msg"]
+        await asyncio.wait_for(d1.wait_closed(), 5)
+        assert d1.close_code == 4002
+        assert await nothing(d2) and await nothing(wb)  # the other device stays; bob hears no news
+        await again.send(offer(bob.handle))
+        assert (await receive(wb))["src"] == d1_id
+
+        await d2.close()
+        assert (await receive(wb))["payload"] == {"handle": d2_id, "online": False}
+        await again.close()
+        assert (await receive(wb))["payload"] == {"handle": d1_id, "online": False}
+        await wb.close()
 
     asyncio.run(scenario())
 

@@ -116,7 +116,7 @@ class Model:
     sent: list = field(default_factory=list)  # the frames to send: none after a closing one
     watching: frozenset[str] = frozenset()  # alice's last good WATCH
     watched: bool = False
-    dialled: set[str] = field(default_factory=set)  # strangers alice has dialled
+    dialled: set[str] = field(default_factory=set)  # strangers (handles) alice has dialled
     negotiations: dict = field(default_factory=lambda: {("bob", BOB_READY): True})  # (key, id) -> friend
     refusal_said: bool = False
 
@@ -213,11 +213,12 @@ class Model:
         connection_id = payload["connectionId"]
         if kind == "OFFER":
             friend = self.friend(key)
-            if not friend and key not in self.dialled:
+            person = key.partition("-")[0]  # a stranger's devices are one person to dial
+            if not friend and person not in self.dialled:
                 if len(self.dialled) >= STRANGER_DIALS:
                     self.refuse()
                     return "refused dial"
-                self.dialled.add(key)
+                self.dialled.add(person)
             self.negotiations[(key, connection_id)] = friend
             if key not in ONLINE:
                 return "silent"  # only a friend hears EXPIRE, and only alice and bob watch anyone

@@ -25,7 +25,7 @@ from signaling.ownership import route_key
 from signaling.switchboard import switchboard
 from tests.services import need
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_password_hasher")]
 
 ORIGIN = b"http://127.0.0.1:8000"
 HOST = b"127.0.0.1:8000"
@@ -99,11 +99,6 @@ class Sockets:
         if errors:
             raise errors[0]
         return not cancelled
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
