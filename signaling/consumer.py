@@ -308,6 +308,9 @@ class PeerConsumer(AsyncConsumer):
             fresh, self.watched, self.watch = not self.watched, True, frame.payload
             await self.tell(await self.directory.watch(self.key, self.peer_id, frame.payload, fresh))
             return
+        if frame.type == protocol.LOCATE:
+            await self.locate(frame.payload)
+            return
         if frame.dst is None:  # a legacy LEAVE without dst: the client is going away
             await self.close(1000)
             await self.detach()
@@ -385,6 +388,19 @@ class PeerConsumer(AsyncConsumer):
             delivered = False
         if not delivered and friend:
             await self.expire(dst, f"{dst_key} {connection_id}")
+
+    async def locate(self, handle: str) -> None:
+        """Which devices of ``handle`` are connected: how a friend request finds its person.
+
+        A friend's devices are told of by presence already. For anyone else the answer tells what
+        a dial would (a ring the other app answers, or none), so it costs a stranger dial: a
+        sender learns about only a few distinct people a minute, and over that hears nothing.
+        """
+        peers = await self.directory.devices(self.key, handle)
+        if not any(mutual(self.owner, self.watch, p) for p in peers) and not self.dials.allow(handle):
+            await self.refused(STRANGER_DIALS)
+            return
+        await self.send_text(protocol.located_text(handle, sorted(p.peer_id for p in peers)))
 
     async def expire(self, dst: str, attempt: str) -> None:
         """Tells the sender its peer is not here, once per connection attempt.

@@ -73,6 +73,9 @@ class Directory(Protocol):
     async def leave(self, key: str, here: Location) -> list[Notice]:
         """Forgets this connection unless a newer one holds ``key``; returns whom to tell."""
 
+    async def devices(self, key: str, handle: str) -> list[Peer]:
+        """The connected devices of ``handle`` on the board, as ``key``'s owner sees them."""
+
 
 class LocalDirectory:
     """One process: everyone is in the switchboard; presence is the process's board."""
@@ -97,6 +100,9 @@ class LocalDirectory:
 
     async def leave(self, key: str, here: Location) -> list[Notice]:
         return self.board.leave(key)
+
+    async def devices(self, key: str, handle: str) -> list[Peer]:
+        return self.board.devices(key, handle)
 
 
 # How a watch is kept in Redis: one set of route keys, with two members no handle can be (a
@@ -317,6 +323,9 @@ class RedisDirectory:
             return []  # a newer connection holds the peer id (it has not left), or it never watched
         others = await self._peers(key, concerned(owner_of(key), was))
         return presence_notices(key, here.peer_id, was, None, False, others)
+
+    async def devices(self, key: str, handle: str) -> list[Peer]:
+        return await self._peers(key, (frozenset({handle}), False))
 
 
 _directories: dict[tuple[int, str], RedisDirectory] = {}

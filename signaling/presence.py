@@ -159,6 +159,10 @@ class PresenceBoard:
             return None
         return Peer.seen_by(owner, key, key, watch)
 
+    def devices(self, key: str, handle: str) -> list[Peer]:
+        """The connected devices of ``handle``, as ``key``'s owner sees them."""
+        return self._peers(key, (frozenset({handle}), False))
+
     def _peers(self, key: str, wanted: tuple[frozenset[str], bool]) -> list[Peer]:
         handles, reverse = wanted
         owner = owner_of(key)

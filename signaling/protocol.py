@@ -26,13 +26,17 @@ LEAVE = "LEAVE"
 EXPIRE = "EXPIRE"
 # Peerwall's extension: the handles whose presence a client wants (see signaling.presence).
 WATCH = "WATCH"
+# Peerwall's extension: which devices of a handle are connected (answered by LOCATED), so that
+# a friend request reaches someone who connects as ``handle-device`` (see consumer.locate).
+LOCATE = "LOCATE"
+LOCATED = "LOCATED"
 
 # Frames that carry a WebRTC negotiation to another peer; the recipient's PeerJS client
 # routes them by payload.connectionId, so that must be present and sane.
 NEGOTIATION_TYPES = frozenset({OFFER, ANSWER, CANDIDATE})
 # Frames that are relayed only if the recipient is connected now, and never answered by EXPIRE.
 NOTICE_TYPES = frozenset({LEAVE, EXPIRE})
-CLIENT_TYPES = NEGOTIATION_TYPES | NOTICE_TYPES | {HEARTBEAT, WATCH}
+CLIENT_TYPES = NEGOTIATION_TYPES | NOTICE_TYPES | {HEARTBEAT, WATCH, LOCATE}
 MAX_WATCHED = 1000
 
 MAX_CONNECTION_ID_LENGTH = 128
@@ -116,6 +120,12 @@ def parse_client_frame(text: object, max_bytes: int) -> ClientFrame:
         return ClientFrame(HEARTBEAT)
     if kind == WATCH:
         return ClientFrame(WATCH, payload=_watch_list(message.get("payload")))
+    if kind == LOCATE:
+        payload = message.get("payload")
+        handle = payload.get("handle") if isinstance(payload, dict) else None
+        if not isinstance(handle, str) or not is_peer_id(handle) or "-" in handle:
+            raise FrameError("LOCATE frame lacks 'payload.handle', a handle.")
+        return ClientFrame(LOCATE, payload=route_key(handle))
 
     dst = message.get("dst")
     payload = message.get("payload")
@@ -185,6 +195,10 @@ def open_text() -> str:
 
 def error_text(msg: str) -> str:
     return json.dumps({"type": ERROR, "payload": {"msg": msg}}, separators=(",", ":"))
+
+
+def located_text(handle: str, peer_ids: list[str]) -> str:
+    return json.dumps({"type": LOCATED, "payload": {"handle": handle, "ids": peer_ids}}, separators=(",", ":"))
 
 
 def expire_text(absent: str, to: str) -> str:

@@ -117,3 +117,46 @@ async def test_an_account_holds_several_devices_at_once_and_a_reload_still_takes
     assert await nothing(again)
     bob = await net.attach("bob")  # another account is not counted with alice's
     assert await nothing(bob)
+
+
+def located(handle, ids):
+    return {"type": "LOCATED", "payload": {"handle": handle, "ids": ids}}
+
+
+@pytest.mark.usefixtures("channel_layer_backend")
+async def test_locate_finds_the_devices_a_friend_request_must_ring(net, settings):
+    settings.SIGNALING_STRANGER_DIALS_PER_MINUTE = 2
+    d1 = await net.attach("bob-d1", watch=["bob"])
+    d2 = await net.attach("bob-d2", watch=["bob"])
+    await receive(d1), await receive(d2)  # each hears of the other
+    for name in ("carol", "dave"):
+        await net.attach(f"{name}-x", watch=["zed"])  # on the board, as every client is after its WATCH
+    alice = await net.attach("alice-a1", watch=["bob"])  # alice asked bob: she watches him, he not her
+    await send(alice, {"type": "LOCATE", "payload": {"handle": "Bob"}})
+    assert await receive(alice) == located("bob", ["bob-d1", "bob-d2"])
+    # Asking again about the same person is free; someone not connected is an empty answer.
+    await send(alice, {"type": "LOCATE", "payload": {"handle": "bob"}})
+    assert await receive(alice) == located("bob", ["bob-d1", "bob-d2"])
+    await send(alice, {"type": "LOCATE", "payload": {"handle": "carol"}})
+    assert await receive(alice) == located("carol", ["carol-x"])
+    # A third stranger in the minute costs a dial she no longer has: refused, nothing told.
+    await send(alice, {"type": "LOCATE", "payload": {"handle": "dave"}})
+    await expect_error(alice, "not your friends")
+    assert await nothing(alice)
+    # A malformed LOCATE is refused and the connection lives on.
+    await send(alice, {"type": "LOCATE", "payload": {"handle": "bob-d1"}})
+    await expect_error(alice, "LOCATE")
+    await send(alice, {"type": "LOCATE", "payload": {"handle": "bob"}})
+    assert await receive(alice) == located("bob", ["bob-d1", "bob-d2"])
+
+
+@pytest.mark.usefixtures("channel_layer_backend")
+async def test_locate_between_friends_costs_no_stranger_dial(net, settings):
+    settings.SIGNALING_STRANGER_DIALS_PER_MINUTE = 0
+    bob = await net.attach("bob-d1", watch=["alice"])
+    alice = await net.attach("alice-a1", watch=["bob"])
+    await receive(bob), await receive(alice)
+    await send(alice, {"type": "LOCATE", "payload": {"handle": "bob"}})
+    assert await receive(alice) == located("bob", ["bob-d1"])
+    await send(alice, {"type": "LOCATE", "payload": {"handle": "nobody"}})
+    await expect_error(alice, "not your friends")
