@@ -41,8 +41,11 @@ window.peerwallSeed = async (handle: string, count: number): Promise<SeedResult>
     const stored = await repo.identity();
     if (!stored) throw new Error(`no identity in peerwall-${handle.toLowerCase()}: has @${handle} opened the app?`);
     const identity = await loadIdentity(stored);
+    // Written in this browser's own stream of the wall, as its app would place them.
+    const device = (await repo.meta<string>("device")) ?? "";
     let seq = 0;
-    for (const e of await repo.events()) if (e.wall === handle && e.seq !== undefined && e.seq > seq) seq = e.seq;
+    for (const e of await repo.events())
+      if (e.wall === handle && (e.dev ?? "") === device && e.seq !== undefined && e.seq > seq) seq = e.seq;
     const firstSeq = seq + 1;
     let jsonBytes = 0;
     let signMs = 0;
@@ -53,7 +56,7 @@ window.peerwallSeed = async (handle: string, count: number): Promise<SeedResult>
       const signed = await Promise.all(
         Array.from({ length: size }, (_, k) => createEvent(identity, handle, handle, "post", { text: text(start + k) })),
       );
-      const events: StoredEvent[] = signed.map((e) => ({ ...e, seq: ++seq }));
+      const events: StoredEvent[] = signed.map((e) => ({ ...e, seq: ++seq, ...(device ? { dev: device } : {}) }));
       for (const e of events) jsonBytes += JSON.stringify(e).length;
       const t1 = performance.now();
       await repo.write({ events });
