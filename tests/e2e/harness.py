@@ -10,7 +10,8 @@ the pytest fixtures turn that into a failure (or a skip) of their own.
   PostgreSQL, Redis or a STUN/TURN server; ``stop()`` (or ``with``) ends it.
 - ``find_chromium()`` / ``launch_chromium(playwright)`` / ``launch_persistent_chromium(...)``: the
   system Chromium, headless, with the flags WebRTC needs here.
-- ``sign_up(context, base_url, handle)`` / ``log_in(page, base_url, handle)``: through the real pages.
+- ``sign_up(context, base_url, handle)`` / ``log_in(page, base_url, handle)``: through the real pages;
+  ``log_in(..., setup=True)`` / ``log_in_fresh(...)`` in a browser that holds nothing of the handle's.
 """
 
 from __future__ import annotations
@@ -334,12 +335,17 @@ def _form_errors(page: Page) -> str:
     return "(the page shows no error)"
 
 
-def _await_app(page: Page, handle: str, what: str, timeout_ms: int) -> None:
-    """Waits for /app/ showing ``@handle``'s wall; RuntimeError with the form's errors if not."""
+def _await_app_url(page: Page, handle: str, what: str, timeout_ms: int) -> None:
+    """Waits for /app/; RuntimeError with the form's errors if not."""
     try:
         page.wait_for_url(re.compile(r"/app/(#.*)?$"), timeout=timeout_ms)
     except PlaywrightTimeoutError:
         raise RuntimeError(f"{what} as @{handle} did not lead to /app/ (at {page.url}): {_form_errors(page)}") from None
+
+
+def _await_app(page: Page, handle: str, what: str, timeout_ms: int) -> None:
+    """Waits for /app/ showing ``@handle``'s wall; RuntimeError with the form's errors if not."""
+    _await_app_url(page, handle, what, timeout_ms)
     try:
         page.get_by_role("heading", name=f"@{handle}", exact=True).wait_for(timeout=timeout_ms)
     except PlaywrightTimeoutError:
@@ -385,11 +391,64 @@ def sign_up(
     return page
 
 
-def log_in(page: Page, base_url: str, handle: str, password: str = PASSWORD, *, timeout_ms: int = TIMEOUT_MS) -> Page:
-    """Logs ``handle`` in through the real log-in page; returns the page, landed on /app/."""
+def log_in(
+    page: Page,
+    base_url: str,
+    handle: str,
+    password: str = PASSWORD,
+    *,
+    setup: bool = False,
+    timeout_ms: int = TIMEOUT_MS,
+) -> Page:
+    """Logs ``handle`` in through the real log-in page; returns the page, landed on /app/ showing the wall.
+
+    A browser that holds no identity for ``handle`` is first asked how to set up (``SETUP_CHOICES``):
+    with ``setup=True`` this returns once the app shows those choices instead. ``log_in_fresh``
+    takes `Start fresh` there; tests/e2e/ui.py has the other three.
+    """
     page.goto(f"{base_url}/accounts/login/", timeout=timeout_ms)
     page.get_by_label("Handle").fill(handle)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
-    _await_app(page, handle, "Logging in", timeout_ms)
+    if setup:
+        await_setup_choice(page, handle, timeout_ms)
+    else:
+        _await_app(page, handle, "Logging in", timeout_ms)
     return page
+
+
+# --- setting up a browser that holds no identity for the handle (after log-in, never sign-up) ---
+
+SETUP_CHOICES = ("Link to my other device", "Restore from recovery phrase", "Import backup", "Start fresh")
+
+
+def await_setup_choice(page: Page, handle: str, timeout_ms: int = TIMEOUT_MS) -> None:
+    """Waits for /app/ asking how to set this browser up: a button for each of ``SETUP_CHOICES``."""
+    _await_app_url(page, handle, "Logging in", timeout_ms)
+    for name in SETUP_CHOICES:
+        try:
+            page.get_by_role("button", name=name, exact=True).wait_for(timeout=timeout_ms)
+        except PlaywrightTimeoutError:
+            raise RuntimeError(f"/app/ did not offer {name!r} after logging in as @{handle} in a new browser") from None
+
+
+def start_fresh(page: Page, handle: str, timeout_ms: int = TIMEOUT_MS) -> Page:
+    """Takes `Start fresh` on the set-up choice (a new key), saying yes if the app asks first;
+    returns once ``@handle``'s wall shows."""
+    page.get_by_role("button", name="Start fresh", exact=True).click()
+    wall = page.get_by_role("heading", name=f"@{handle}", exact=True)
+    yes = page.get_by_role("button", name=re.compile(r"^Yes\b"))
+    with contextlib.suppress(PlaywrightTimeoutError):
+        wall.or_(yes).first.wait_for(timeout=timeout_ms)
+    if yes.is_visible():
+        yes.click()
+    _await_app(page, handle, "Starting fresh", timeout_ms)
+    return page
+
+
+def log_in_fresh(
+    page: Page, base_url: str, handle: str, password: str = PASSWORD, *, timeout_ms: int = TIMEOUT_MS
+) -> Page:
+    """Logs ``handle`` in from a browser that holds nothing of theirs and starts fresh there (a new key)."""
+    log_in(page, base_url, handle, password, setup=True, timeout_ms=timeout_ms)
+    return start_fresh(page, handle, timeout_ms)

@@ -274,7 +274,7 @@ def test_a_changed_key_is_held_back_until_confirmed(
     try:
         context.set_default_timeout(harness.TIMEOUT_MS)
         browser_log.watch_context(context, f"bob @{bob.handle} (new browser)")
-        page = harness.log_in(context.new_page(), live_server_url, bob.handle)
+        page = harness.log_in_fresh(context.new_page(), live_server_url, bob.handle)
         new_bob = User(bob.handle, bob.password, context, page)
         expect_online(page)
         go(page, "/settings")

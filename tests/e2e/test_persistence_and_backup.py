@@ -27,6 +27,7 @@ from tests.e2e.ui import (
     go,
     go_offline,
     import_backup,
+    import_backup_at_setup,
     open_wall,
     post,
     post_article,
@@ -135,9 +136,9 @@ def test_a_backup_restores_wall_friends_and_key_in_a_new_browser(
     """alice exports a backup, logs in from a brand-new context, imports it: all of her is back.
 
     Proves: the export is one JSON file with her key, events and friends; importing it into a
-    new browser (which made a key of its own at log-in) restores her wall, her friend and her
-    key, so bob's pinned key still matches (no "key changed" on his side) and they sync both
-    ways again; importing the same file a second time adds nothing.
+    new browser (where the log-in asks how to set up, and she takes Import backup) restores her
+    wall, her friend and her key, so bob's pinned key still matches (no "key changed" on his
+    side) and they sync both ways again; importing the same file a second time adds nothing.
     """
     alice = sign_up("alice")
     bob = sign_up("bob")
@@ -170,15 +171,14 @@ def test_a_backup_restores_wall_friends_and_key_in_a_new_browser(
     try:
         context.set_default_timeout(harness.TIMEOUT_MS)
         browser_log.watch_context(context, f"alice @{alice.handle} (new browser)")
-        page = harness.log_in(context.new_page(), live_server_url, alice.handle)
+        page = harness.log_in(context.new_page(), live_server_url, alice.handle, setup=True)
         new_alice = User(alice.handle, alice.password, context, page)
-        expect_online(page)
-        expect(wall(page, alice.handle).locator("article")).to_have_count(0)
-        go(page, "/settings")
-        expect(page.locator("code.key")).not_to_have_text(key)
+        expect(page.get_by_role("textbox", name="New post")).to_have_count(0)
 
-        said = import_backup(page, backup)
-        assert re.fullmatch(r"Imported 2 events and 1 friends\. Reloading…", said), said
+        said = import_backup_at_setup(page, backup, alice.handle)
+        assert re.match(r"Imported 2 events and 1 friends\.", said), said
+        expect_online(page)
+        go(page, "/settings")
         screenshot(page, "test_backup-alice-settings-after-import")
         expect(page.locator("code.key")).to_have_text(key)
 

@@ -207,3 +207,89 @@ def import_backup(page: Page, path: Path) -> str:
         text = said.inner_text()
     expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
     return text
+
+
+# --- devices and recovery (the set-up choice itself: harness.log_in(..., setup=True)) -------------
+
+
+def shown_text(element: Locator) -> str:
+    """What an element shows once it shows something: an input's value, or else its text."""
+    expect(element).to_be_visible()
+    text = ""
+    for _ in range(TIMEOUT_MS // 100):
+        text = element.evaluate("(e) => ('value' in e && e.value ? e.value : e.innerText ?? e.textContent).trim()")
+        if re.search(r"[A-Za-z0-9]", text):
+            return text
+        element.page.wait_for_timeout(100)
+    raise AssertionError(f"the element shows nothing but {text!r}")
+
+
+def offer_link(page: Page) -> str:
+    """Settings → Link a device; returns the one-time code it shows in `Device code`.
+
+    A code still waiting for its device is shown as it is; one that was used or expired makes
+    way for a new one (`New code`).
+    """
+    go(page, "/settings")
+    code = page.get_by_label("Device code", exact=True)
+    ask = page.get_by_role("button", name=re.compile(r"^(Link a device|New code)$"))
+    expect(code.or_(ask).first).to_be_visible()
+    if not code.is_visible():
+        ask.click()
+    return shown_text(code)
+
+
+def my_devices(page: Page) -> Locator:
+    """The items of Settings' list of my devices (route ``#/settings``)."""
+    return page.get_by_role("list", name=re.compile(r"devices", re.IGNORECASE)).get_by_role("listitem")
+
+
+def show_recovery_phrase(page: Page) -> list[str]:
+    """Settings → Show recovery phrase; returns the words shown in `Recovery phrase` (any numbering dropped)."""
+    go(page, "/settings")
+    page.get_by_role("button", name="Show recovery phrase", exact=True).click()
+    return re.findall(r"[a-z]+", shown_text(page.get_by_label("Recovery phrase", exact=True)).lower())
+
+
+def choose_to_link(page: Page) -> None:
+    """Set-up choice → Link to my other device: the `Device code` textbox and `Link` show."""
+    page.get_by_role("button", name="Link to my other device", exact=True).click()
+    expect(page.get_by_role("textbox", name="Device code", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Link", exact=True)).to_be_visible()
+
+
+def link_with_code(page: Page, code: str) -> None:
+    page.get_by_role("textbox", name="Device code", exact=True).fill(code)
+    page.get_by_role("button", name="Link", exact=True).click()
+
+
+def choose_to_restore(page: Page) -> None:
+    """Set-up choice → Restore from recovery phrase: the `Recovery phrase` textbox and `Restore` show."""
+    page.get_by_role("button", name="Restore from recovery phrase", exact=True).click()
+    expect(page.get_by_role("textbox", name="Recovery phrase", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Restore", exact=True)).to_be_visible()
+
+
+def restore_with_phrase(page: Page, words: list[str]) -> None:
+    page.get_by_role("textbox", name="Recovery phrase", exact=True).fill(" ".join(words))
+    page.get_by_role("button", name="Restore", exact=True).click()
+
+
+def import_backup_at_setup(page: Page, path: Path, handle: str) -> str:
+    """Set-up choice → Import backup, choosing ``path`` in the file picker; waits for ``@handle``'s
+    wall and returns what the app said about the import."""
+    said = page.get_by_role("status").filter(has_text="Imported")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Import backup", exact=True).click()
+    chooser.value.set_files(str(path))
+    expect(said).to_be_visible(timeout=PEER_MS)
+    text = said.inner_text()
+    expect(page.get_by_role("heading", name=f"@{handle}", exact=True)).to_be_visible(timeout=PEER_MS)
+    return text
+
+
+def expect_no_key_warning(page: Page, handle: str) -> None:
+    """Nowhere on the friends page does ``@handle``'s key show as changed (ui/KeyWarning.tsx)."""
+    go(page, "/friends")
+    expect(page.get_by_text(f"@{handle}'s key changed")).to_have_count(0)
+    expect(page.get_by_role("button", name="Confirm new key")).to_have_count(0)
