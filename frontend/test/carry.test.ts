@@ -14,7 +14,7 @@ function linkOf(user: User, peer: string): SimLink {
 
 /** The friend list ``user`` holds for ``wall`` names ``who``: carriers may serve them that wall. */
 function names(user: User, wall: string, who: string): boolean {
-  return user.engine["log"].friendList(wall)?.has(who) ?? false;
+  return user.engine["parts"].log.friendList(wall)?.has(who) ?? false;
 }
 
 /** alice, bob and carol, friends of each other, with every friend list published and carried. */
@@ -55,10 +55,10 @@ describe("carrying walls", () => {
     for (let i = 1; i <= 6; i++) await alice.engine.post("alice", `post ${i}`);
     await until(() => texts(carol, "alice").length === 6, 5000, "carol to hold alice's six posts");
     alice.transport.goOffline();
-    const held = [...carol.engine["log"].since("alice", {})] as WallEvent[];
+    const held = [...carol.engine["parts"].log.since("alice", {})] as WallEvent[];
     // Carol turns hostile: she answers no sync herself; the test speaks for her. Posts 1-2, then
     // 5-6 (3 and 4 left out), a post she placed on alice's wall herself, and post 2 moved.
-    carol.engine["wallSync"].onSync = () => {};
+    carol.engine["parts"].wallSync.onSync = () => {};
     const mallory = carol.engine["options"].identity;
     const forged = await ordered(mallory, await createEvent(mallory, "carol", "alice", "post", { text: "forged by carol" }), 99);
     const posts = held.filter((e) => e.kind === "post");
@@ -72,7 +72,7 @@ describe("carrying walls", () => {
     expect(texts(bob, "alice")).not.toContain("forged by carol");
     // The gap is seen as a gap: the cursor stays before it, where the next catch-up starts.
     expect(bob.engine.cursor("alice")).toBe(posts[1]!.seq);
-    expect(bob.engine["log"].top("alice")).toBe(posts[5]!.seq);
+    expect(bob.engine["parts"].log.top("alice")).toBe(posts[5]!.seq);
     // Alice, the owner, fills it.
     alice.transport.goOnline();
     await until(() => bob.engine.cursor("alice") === posts[5]!.seq, 8000, "alice to fill the gap");
@@ -160,7 +160,7 @@ describe("carrying writes", () => {
     alice.transport.goOnline();
     await until(() => carol.engine.carrying().count === 0 && dave.engine.carrying().count === 0, 8000, "both to hand it over");
     expect(alice.engine.wall("alice").filter((p) => p.event.id === mine.id)).toHaveLength(1);
-    expect(alice.engine.cursor("alice")).toBe(alice.engine["log"].top("alice"));
+    expect(alice.engine.cursor("alice")).toBe(alice.engine["parts"].log.top("alice"));
   }, 30000);
 
   it("a write hops from carrier to carrier until one meets the owner, and no one else may hand on", async () => {

@@ -102,14 +102,14 @@ describe("writing from several devices", () => {
     expect(texts(phone, "alice")).toEqual(texts(alice, "alice"));
     expect(texts(bob, "alice")).toEqual(texts(alice, "alice"));
     // Each place once: the (stream, seq) pairs are unique, and each device wrote its own stream.
-    const held = [...phone.engine["log"].wallEvents("alice")] as WallEvent[];
+    const held = [...phone.engine["parts"].log.wallEvents("alice")] as WallEvent[];
     const places = held.map((e) => `${streamOf(e)}:${e.seq}`);
     expect(new Set(places).size).toBe(places.length);
     expect(new Set(held.filter((e) => e.kind === "post").map(streamOf))).toEqual(new Set(["lap", "ph1"]));
     // The like from the laptop applies on the phone too; no gap anywhere.
     await until(() => phone.engine.wall("alice").some((p) => p.likes.includes("alice")), 5000, "the like");
-    expect(phone.engine["log"].top("alice")).toBe(phone.engine.cursor("alice"));
-    expect(bob.engine["log"].top("alice")).toBe(bob.engine.cursor("alice"));
+    expect(phone.engine["parts"].log.top("alice")).toBe(phone.engine.cursor("alice"));
+    expect(bob.engine["parts"].log.top("alice")).toBe(bob.engine.cursor("alice"));
     expect(like.id).toBeTruthy();
   }, 30000);
 
@@ -121,7 +121,7 @@ describe("writing from several devices", () => {
     phone.transport.goOffline();
     // Bob's one write reaches each device by its own path while they are apart.
     const write = await createEvent(bob.engine["options"].identity, "bob", "alice", "post", { text: "twice handed" });
-    const delivery = (u: User) => u.engine["delivery"] as { onDeliver(s: unknown, e: unknown): Promise<void> };
+    const delivery = (u: User) => u.engine["parts"].delivery as { onDeliver(s: unknown, e: unknown): Promise<void> };
     const fakeSession = { peer: "bob", device: "b1", own: false, send: () => true };
     await delivery(alice).onDeliver(fakeSession, write);
     await delivery(phone).onDeliver(fakeSession, write);
@@ -133,7 +133,7 @@ describe("writing from several devices", () => {
     for (const user of [alice, phone, bob]) {
       await until(() => texts(user, "alice").filter((t) => t === "twice handed").length === 1, 8000, "the write once");
       // Both places count as held: the streams run on without a gap.
-      expect(user.engine["log"].top("alice")).toBe(user.engine.cursor("alice"));
+      expect(user.engine["parts"].log.top("alice")).toBe(user.engine.cursor("alice"));
     }
   }, 30000);
 });
@@ -151,7 +151,7 @@ describe("friends and my several devices", () => {
     phone.transport.goOnline();
     await until(() => !bob.engine.isPending(write.id), 8000, "the write delivered");
     const place = (u: User) => {
-      const e = u.engine["log"].event(write.id) as WallEvent | undefined;
+      const e = u.engine["parts"].log.event(write.id) as WallEvent | undefined;
       return e && `${streamOf(e)}:${e.seq}`;
     };
     await until(() => place(alice) !== undefined && place(phone) !== undefined, 8000, "both devices to hold it");
@@ -168,8 +168,8 @@ describe("removing a device", () => {
     await alice.engine.removeDevice("ph1");
     expect(alice.engine.devices().map((d) => d.id)).toEqual(["lap"]);
     // Bob hears it from my signed friend list, and drops the phone's link.
-    await until(() => bob.engine["log"].removedDevices("alice").has("ph1"), 5000, "bob to learn of the removal");
-    const linksToPhone = () => bob.engine["connections"].sessionsOf("alice").filter((s: { device: string }) => s.device === "ph1").length;
+    await until(() => bob.engine["parts"].log.removedDevices("alice").has("ph1"), 5000, "bob to learn of the removal");
+    const linksToPhone = () => bob.engine["parts"].connections.sessionsOf("alice").filter((s: { device: string }) => s.device === "ph1").length;
     await until(() => linksToPhone() === 0, 5000, "bob to drop the phone");
     await alice.engine.post("alice", "not for the lost phone");
     await bob.engine.post("bob", "nor this");
@@ -187,7 +187,7 @@ describe("restoring from the recovery phrase", () => {
     const { net, alice, bob } = await aliceAndBob();
     for (let i = 0; i < 300; i++) await alice.engine.post("alice", `post ${i}`);
     await until(() => texts(bob, "alice").length === 300, 15000, "bob to hold alice's wall");
-    await until(() => bob.engine["log"].friendList("alice")?.has("bob") === true, 5000, "alice's friend list at bob's");
+    await until(() => bob.engine["parts"].log.friendList("alice")?.has("bob") === true, 5000, "alice's friend list at bob's");
     const words = await alice.engine.recoveryPhrase();
     alice.transport.goOffline(); // the laptop is gone for good
 
@@ -202,7 +202,7 @@ describe("restoring from the recovery phrase", () => {
     restored.transport.goOnline();
     await until(() => texts(restored, "alice").length >= 285, 60000, "95% of my wall back");
     const seconds = (Date.now() - started) / 1000;
-    await until(() => restored.engine.isFriend("bob") && !restored.engine.restoring, 5000, `my friend list back (${restored.engine.isFriend("bob")}, ${restored.engine.restoring}, ${JSON.stringify(restored.engine["log"].friendList("alice"))}, ${restored.dropped.slice(-5).join(" | ")})`);
+    await until(() => restored.engine.isFriend("bob") && !restored.engine.restoring, 5000, `my friend list back (${restored.engine.isFriend("bob")}, ${restored.engine.restoring}, ${JSON.stringify(restored.engine["parts"].log.friendList("alice"))}, ${restored.dropped.slice(-5).join(" | ")})`);
     await until(() => texts(restored, "alice").length === 300, 10000, "all of my wall");
     expect(bob.engine.friend("alice")?.changedKey).toBeUndefined();
     // Merged by id, nothing twice; and my new posts go on in a stream of the new device.
@@ -228,7 +228,7 @@ describe("photos across my devices", () => {
     bob.transport.goOnline();
     await until(() => bob.engine.isFriend("alice") && bob.engine.friends().some((f) => f.handle === "alice" && f.connected), 8000, "bob back");
     await until(async_stored(bob, pic.thumb), 8000, "bob's thumbnail");
-    await until(() => bob.engine["log"].friendList("alice")?.has("bob") === true, 8000, "alice's friend list at bob's");
+    await until(() => bob.engine["parts"].log.friendList("alice")?.has("bob") === true, 8000, "alice's friend list at bob's");
     const words = await alice.engine.recoveryPhrase();
     alice.transport.goOffline();
     phone.transport.goOffline();
