@@ -30,6 +30,18 @@ ENCODING_JS = """
 
 # ``m.waitFor(test, ms)``: the first frame in ``m.inbox`` that passes ``test``, polled (needs ``m``
 # and ``timeoutMs`` in scope), shared by the hand-written clients of the hostile tests.
+# The peer id a browser of ``handle`` is connected as (the app connects as handle-<device>),
+# asked of the broker as the app asks it for a friend request.
+LOCATE_JS = """  const locate = (peer, handle, timeoutMs) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the broker named no device of @${handle}`)), timeoutMs);
+    peer.socket.on("message", (message) => {
+      const ids = message.type === "LOCATED" ? message.payload.ids : [];
+      if (ids.length) { clearTimeout(timer); resolve(ids[0]); }
+    });
+    peer.socket.send({ type: "LOCATE", payload: { handle } });
+  });
+"""
+
 WAIT_FOR_JS = """  m.waitFor = (test, ms = timeoutMs) => new Promise((resolve, reject) => {
     const started = Date.now();
     const poll = () => {
@@ -77,6 +89,7 @@ async ({ me, alice, timeoutMs }) => {
   m.send = (frame) => m.conn.send(JSON.stringify(frame));
 """
     + WAIT_FOR_JS
+    + LOCATE_JS
     + """
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("mallory's Peer did not open")), timeoutMs);
@@ -87,7 +100,8 @@ async ({ me, alice, timeoutMs }) => {
 
   // Presence is told only between mutual watchers: watch alice back, as the app would.
   peer.socket.send({ type: "WATCH", payload: { handles: [alice] } });
-  const conn = peer.connect(alice, { serialization: "raw", reliable: true });
+  const aliceId = await locate(peer, alice, timeoutMs);
+  const conn = peer.connect(aliceId, { serialization: "raw", reliable: true });
   m.conn = conn;
   conn.on("error", (error) => m.errors.push(`conn ${error.type}: ${error.message}`));
   conn.on("close", () => m.errors.push("the connection to alice closed"));

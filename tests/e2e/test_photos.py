@@ -33,7 +33,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e import harness
 from tests.e2e.harness import PEERJS_CLIENT, SCREENSHOTS, BrowserLog, User, screenshot
-from tests.e2e.peer_js import ENCODING_JS, WAIT_FOR_JS
+from tests.e2e.peer_js import ENCODING_JS, LOCATE_JS, WAIT_FOR_JS
 from tests.e2e.ui import (
     DESKTOP,
     PEER_MS,
@@ -738,6 +738,7 @@ MALLORY = (
 async ({ me, alice, text, timeoutMs }) => {
 """
     + ENCODING_JS
+    + LOCATE_JS
     + """  const hex = async (bytes) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
     .map((b) => b.toString(16).padStart(2, "0")).join("");
   const bytesOfHex = (h) => Uint8Array.from(h.match(/../g), (x) => parseInt(x, 16));
@@ -865,7 +866,7 @@ async ({ me, alice, text, timeoutMs }) => {
   peer.on("error", (error) => m.errors.push(`${error.type}: ${error.message}`));
   peer.on("connection", (conn) => attach(conn, false));
   peer.socket.send({ type: "WATCH", payload: { handles: [alice] } });
-  const conn = peer.connect(alice, { serialization: "raw", reliable: true });
+  const conn = peer.connect(await locate(peer, alice, timeoutMs), { serialization: "raw", reliable: true });
   attach(conn, true);
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the connection to alice did not open")), timeoutMs);

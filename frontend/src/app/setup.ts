@@ -45,7 +45,8 @@ export function setupActions({ me, device, deviceName, repo, done }: SetupOption
     async importBackup(file: File): Promise<string> {
       const sentence = await importBackup(repo, me, file);
       if (!(await repo.identity())) throw new Error("This backup holds no key. Choose another backup, or start fresh.");
-      done();
+      // A moment to read what came back, then the wall.
+      setTimeout(done, 1_500);
       return sentence;
     },
     async startFresh(): Promise<void> {
