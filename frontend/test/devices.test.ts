@@ -182,6 +182,38 @@ describe("removing a device", () => {
   }, 30000);
 });
 
+describe("starting fresh after a device was lost", () => {
+  it("a new key: bob is asked to confirm it, then my new wall reaches him", async () => {
+    const { generateIdentity } = await import("../src/crypto/identity");
+    const net = new SimNetwork();
+    const factory = new IDBFactory();
+    const alice = await makeUser(net, "alice", factory, undefined, "lap");
+    const bob = await makeUser(net, "bob", new IDBFactory(), undefined, "b1");
+    alice.transport.goOnline();
+    bob.transport.goOnline();
+    await befriend(alice, bob);
+    await alice.engine.post("alice", "with the old key");
+    await until(() => texts(bob, "alice").includes("with the old key"), 5000, "the old post at bob's");
+    const oldKey = alice.engine.publicKey;
+    // What Settings → Start fresh does: the wall's old places go, a new key, the app anew.
+    await alice.engine.startAnew();
+    await alice.repo.saveIdentity({ id: "me", ...(await generateIdentity()) });
+    alice.engine.stop();
+    alice.transport.goOffline();
+    alice.repo.close();
+    const again = await makeUser(net, "alice", factory, undefined, "lap");
+    expect(again.engine.publicKey).not.toBe(oldKey);
+    again.transport.goOnline();
+    await until(() => bob.engine.friend("alice")?.changedKey === again.engine.publicKey, 5000, "bob to be asked about the new key");
+    await bob.engine.confirmKey("alice");
+    await again.engine.post("alice", "with the new key");
+    await until(() => texts(bob, "alice").includes("with the new key"), 5000, "the new post at bob's");
+    expect(texts(bob, "alice")).toContain("with the old key");
+    expect(texts(again, "alice")).toEqual(["with the new key", "with the old key"]);
+    expect(bob.engine["parts"].log.top("alice")).toBe(bob.engine.cursor("alice"));
+  }, 30000);
+});
+
 describe("restoring from the recovery phrase", () => {
   it("gets my wall and my friends back from a friend, with the same key", async () => {
     const { net, alice, bob } = await aliceAndBob();

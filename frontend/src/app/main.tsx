@@ -1,6 +1,7 @@
 // The composition root: one live tab, the store, my identity, the broker link, the sync
 // engine and the views, wired together. Nothing else knows all of them.
 import { type JSX, render } from "preact";
+import { generateIdentity } from "../crypto/identity";
 import { PeerjsTransport } from "../net/peerjsTransport";
 import type { BrokerState } from "../sync/transport";
 import { openDatabase } from "../store/db";
@@ -23,10 +24,10 @@ import { acquireTab, type TabLock } from "./singleTab";
  * After log-in in a browser that holds no key of mine, the app asks first how to get it (link,
  * restore, import, or a new one). A new account (this session signed up) simply makes one.
  */
-async function keyReady(me: string, device: string, repo: Repository, mount: HTMLElement): Promise<void> {
+async function keyReady(me: string, device: string, deviceName: string, repo: Repository, mount: HTMLElement): Promise<void> {
   if ((await repo.identity()) || document.body.dataset.newAccount) return;
   await new Promise<void>((done) => {
-    const actions = setupActions({ me, device, deviceName: defaultDeviceName(), repo, done });
+    const actions = setupActions({ me, device, deviceName, repo, done });
     render(<SetupChoice handle={me} actions={actions} />, mount);
   });
   render(null, mount);
@@ -71,11 +72,13 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
   });
   const repo = new Repository(db);
   const device = await deviceIdOf(repo);
-  await keyReady(me, device, repo, mount);
+  // Two browsers of one kind are told apart until I name them.
+  const deviceName = `${defaultDeviceName()} (${device.slice(0, 4)})`;
+  await keyReady(me, device, deviceName, repo, mount);
   const persistence = askToPersist();
   const connection = new Observable<BrokerState>({ kind: "connecting" });
   const transport = new PeerjsTransport(me, device, (state) => connection.set(state));
-  const { engine, photos } = await createPeerwall({ me, device, deviceName: defaultDeviceName(), repo, transport, lookup: lookupHandle });
+  const { engine, photos } = await createPeerwall({ me, device, deviceName, repo, transport, lookup: lookupHandle });
   engine.start();
   transport.start();
 
@@ -83,6 +86,12 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
     async exportFile(): Promise<{ blob: Blob; name: string }> {
       const data = await repo.exportAll(me);
       return { blob: new Blob([JSON.stringify(data)], { type: "application/json" }), name: backupFileName(me) };
+    },
+    async startFresh(): Promise<void> {
+      await engine.startAnew();
+      await repo.saveIdentity({ id: "me", ...(await generateIdentity()) });
+      // The engine and identity are rebuilt from the store, as on any load.
+      location.reload();
     },
     async importFile(file: File): Promise<string> {
       const sentence = await importBackup(repo, me, file);

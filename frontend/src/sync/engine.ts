@@ -259,6 +259,17 @@ export class Engine {
     this.changed();
   }
 
+  /**
+   * Before this browser takes a new key: my wall's places were signed with the old one, so they
+   * go (the events stay, shown before the new wall, as friends keep them too), and my other
+   * devices, which hold the old key, are mine no longer.
+   */
+  async startAnew(): Promise<void> {
+    const { log, devices } = this.parts;
+    await log.unorder(this.me);
+    for (const d of devices.all()) if (d.id !== devices.current) await devices.remove(d.id);
+  }
+
   /** Shows a one-time code a new browser of mine links with. */
   offerLink(): LinkOffer {
     return this.parts.linking.start();

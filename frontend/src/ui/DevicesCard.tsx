@@ -6,7 +6,7 @@ import { CommandError } from "./CommandError";
 import { ConfirmButton } from "./ConfirmButton";
 import { useCommand } from "./useCommand";
 import { useNow } from "./useEngine";
-import { deviceSeenWords, linkStatusWords, linkStepsWords, removeDeviceWords, timeLeftWords } from "./words";
+import { deviceSeenWords, linkStatusWords, linkStepsWords, removeDeviceWords, timeLeftWords, LOST_DEVICE_WORDS, START_ANEW_WORDS } from "./words";
 
 /** What the card reads and does (the Engine has these members). */
 export interface DeviceControls {
@@ -46,7 +46,11 @@ export function useFocusBack(open: boolean, back: { current: HTMLElement | null 
   }, [open]);
 }
 
-export function DevicesCard({ devices, handle }: { devices: DeviceControls; handle: string }) {
+/**
+ * ``startFresh``: a new key for this browser (after a device was lost or stolen: removing it
+ * cannot take my key back from it).
+ */
+export function DevicesCard({ devices, handle, startFresh }: { devices: DeviceControls; handle: string; startFresh?: () => Promise<void> }) {
   const refresh = useChanges(devices);
   const offer = devices.linkOffer();
   const mine = devices.devices();
@@ -75,6 +79,12 @@ export function DevicesCard({ devices, handle }: { devices: DeviceControls; hand
           <DeviceItem key={d.id} device={d} devices={devices} />
         ))}
       </ul>
+      {startFresh && (
+        <div class="start-fresh">
+          <p class="help">{LOST_DEVICE_WORDS}</p>
+          <ConfirmButton label="Start fresh with a new key" question={START_ANEW_WORDS} confirm="Yes, start fresh" onConfirm={startFresh} class="button button-secondary" />
+        </div>
+      )}
     </div>
   );
 }

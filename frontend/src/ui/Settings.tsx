@@ -19,6 +19,8 @@ import { useObservable, type Watched } from "./useObservable";
 export interface Backup {
   exportFile(): Promise<{ blob: Blob; name: string }>;
   importFile(file: File): Promise<string>;
+  /** A new key for this browser (the page reloads with it). */
+  startFresh?(): Promise<void>;
 }
 
 interface Props {
@@ -43,7 +45,7 @@ export function Settings({ engine, photos, space, persistence, backup }: Props) 
 
       <BackupCard backup={backup} />
 
-      <DevicesCard devices={engine} handle={engine.me} />
+      <DevicesCard devices={engine} handle={engine.me} startFresh={backup.startFresh} />
 
       <RecoveryCard recovery={engine} />
 

@@ -337,3 +337,10 @@ export function phraseProblemWords(problem: PhraseProblem): string {
       return "These words do not fit together: one of them is probably wrong or out of order. Check them against your paper.";
   }
 }
+
+/** Settings → Devices: what to do when a device is lost or stolen. */
+export const LOST_DEVICE_WORDS =
+  "Lost a device, or had one stolen? Removing it stops your devices syncing with it, but it still holds your key. To be safe, start fresh with a new key here.";
+
+export const START_ANEW_WORDS =
+  "Start fresh with a new key? Your friends will be asked to confirm it. Your wall starts anew: your old posts stay with your friends and here, as they were, and your other devices must link again.";
