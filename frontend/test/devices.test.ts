@@ -139,6 +139,23 @@ describe("writing from several devices", () => {
 });
 
 describe("friends and my several devices", () => {
+  it("unfriending on one device holds on the other, also after they meet again", async () => {
+    const { net, alice, bob } = await aliceAndBob();
+    const phone = await link(net, alice, "ph1");
+    await until(() => phone.engine.isFriend("bob"), 5000, "the phone to know bob");
+    await alice.engine.unfriend("bob");
+    await until(() => phone.engine.friend("bob") === undefined, 5000, "the phone to forget bob");
+    phone.transport.goOffline();
+    phone.transport.goOnline();
+    await until(() => alice.engine.devices().some((d) => d.id === "ph1" && d.online), 5000, "the devices to meet again");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alice.engine.friend("bob")).toBeUndefined();
+    expect(phone.engine.friend("bob")).toBeUndefined();
+    // Friends again later: that is newer than the forgetting, and it spreads too.
+    await befriend(phone, bob);
+    await until(() => alice.engine.isFriend("bob"), 5000, "the laptop to hear of it");
+  }, 30000);
+
   it("a friend's waiting write goes to one of my devices, so it has one place", async () => {
     const { net, alice, bob } = await aliceAndBob();
     const phone = await link(net, alice, "ph1");

@@ -185,7 +185,9 @@ export async function assemble(options: EngineOptions, hooks: Hooks): Promise<Pa
     book,
     devices,
     connections,
-    friendsMerged: () => {
+    friendsMerged: (handles) => {
+      // Forgotten on another device of mine: no link to them is kept here either.
+      for (const handle of handles) if (!book.get(handle)) connections.close(handle, "refused");
       friendship.rewatch();
       for (const f of book.accepted()) if (!connections.isConnected(f.handle)) connections.dial(f.name ?? f.handle);
       friendsChanged();
@@ -196,6 +198,7 @@ export async function assemble(options: EngineOptions, hooks: Hooks): Promise<Pa
     },
   });
   book.onSaved = (record) => selfSync.friendSaved(record);
+  book.onForgotten = (forgotten) => selfSync.friendsForgotten(forgotten);
   // My wall came back from a friend after a restore: so does my friend list, on it.
   const restored = async () => {
     const list = log.friendList(me);

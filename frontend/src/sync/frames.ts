@@ -39,7 +39,7 @@ export type Frame =
   | { t: "link-grant"; mac: string; iv: string; box: string }
   | { t: "link-refused"; reason: LinkRefusal }
   // Between my own devices (protocol/selfSync.ts): my friends and my devices, checked on merge.
-  | { t: "book"; friends: unknown[] }
+  | { t: "book"; friends: unknown[]; forgotten?: Record<string, number> }
   | { t: "devices"; devices: unknown[] };
 
 export type LinkRefusal = "no-code" | "wrong-code" | "expired" | "spent";
@@ -215,10 +215,13 @@ export function parseFrame(raw: unknown, now: number = Date.now()): Parsed {
       return typeof f.reason === "string" && LINK_REFUSALS.has(f.reason)
         ? { ok: true, frame: { t: "link-refused", reason: f.reason as LinkRefusal } }
         : fail("malformed link-refused");
-    case "book":
-      return Array.isArray(f.friends) && f.friends.length <= BOOK_BATCH
-        ? { ok: true, frame: { t: "book", friends: f.friends } }
-        : fail("malformed book");
+    case "book": {
+      const forgotten = f.forgotten ?? {};
+      const entries = typeof forgotten === "object" && forgotten !== null && !Array.isArray(forgotten) ? Object.entries(forgotten) : null;
+      if (!Array.isArray(f.friends) || f.friends.length > BOOK_BATCH || !entries || entries.length > BOOK_BATCH * 10) return fail("malformed book");
+      if (!entries.every(([h, at]) => isHandle(h) && isSeq(at))) return fail("malformed book");
+      return { ok: true, frame: { t: "book", friends: f.friends, forgotten: Object.fromEntries(entries) as Record<string, number> } };
+    }
     case "devices":
       return Array.isArray(f.devices) && f.devices.length <= 32
         ? { ok: true, frame: { t: "devices", devices: f.devices } }

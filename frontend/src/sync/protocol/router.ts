@@ -86,7 +86,7 @@ function routeOwn(session: Session, frame: Frame, h: Handlers): Promise<void> | 
     case "blob-none":
       return h.photos?.onFrame(session.peer, frame);
     case "book":
-      return h.selfSync.onBook(session, frame.friends);
+      return h.selfSync.onBook(session, frame.friends, frame.forgotten);
     case "devices":
       return h.selfSync.onDevices(frame.devices);
     default:

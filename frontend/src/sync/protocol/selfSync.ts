@@ -30,8 +30,14 @@ export class SelfSync {
     await devices.seen(session.device);
     this.options.devicesChanged();
     session.send({ t: "devices", devices: devices.all() });
+    session.send({ t: "book", friends: [], forgotten: book.forgottenAll() });
     this.sendBook(session, book.all());
     for (const wall of this.wallsKnown()) session.send({ t: "sync", wall, since: log.cursorOf(wall) });
+  }
+
+  /** Someone was forgotten here (unfriended, unblocked): my other devices forget them too. */
+  friendsForgotten(forgotten: Record<string, number>): void {
+    for (const session of this.options.connections.ownSessions()) session.send({ t: "book", friends: [], forgotten });
   }
 
   /** A friend record changed here: my other devices hear of it now. */
@@ -44,9 +50,9 @@ export class SelfSync {
     for (const session of this.options.connections.ownSessions()) session.send({ t: "devices", devices: this.options.devices.all() });
   }
 
-  async onBook(session: Session, friends: unknown[]): Promise<void> {
+  async onBook(session: Session, friends: unknown[], forgotten?: Record<string, number>): Promise<void> {
     const { book, log } = this.options;
-    const changed = await book.merge(friends);
+    const changed = await book.merge(friends, forgotten);
     if (!changed.length) return;
     this.options.friendsMerged(changed);
     // A friend I did not know of: my other device holds their wall.

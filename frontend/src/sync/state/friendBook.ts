@@ -6,12 +6,20 @@ import { isKey } from "../frames";
 import { isHandle } from "../events";
 import { canon } from "../handles";
 
+/** Kept to tell my other devices: the newest, as many as one frame carries. */
+const MAX_FORGOTTEN = 300;
 const STATES: ReadonlySet<string> = new Set(["requested-out", "requested-in", "accepted", "declined", "blocked"]);
+
+/** People I forgot (unfriended, unblocked), and when: so that my other devices forget them too. */
+export type Forgotten = Record<string, number>;
 
 export class FriendBook {
   private readonly records = new Map<string, FriendRecord>();
+  private readonly forgotten = new Map<string, number>();
   /** Told of every record saved here (not of merged ones): my other devices hear of it. */
   onSaved: (record: FriendRecord) => void = () => {};
+  /** Told of everyone forgotten here. */
+  onForgotten: (forgotten: Forgotten) => void = () => {};
 
   private constructor(
     private readonly repo: Repository,
@@ -21,6 +29,7 @@ export class FriendBook {
   static async open(repo: Repository, now: () => number = Date.now): Promise<FriendBook> {
     const book = new FriendBook(repo, now);
     for (const record of await repo.friends()) book.records.set(canon(record.handle), record);
+    for (const [handle, at] of Object.entries((await repo.meta<Forgotten>("forgottenFriends")) ?? {})) book.forgotten.set(handle, at);
     return book;
   }
 
@@ -77,6 +86,7 @@ export class FriendBook {
     const stored: FriendRecord = { ...record, handle: key, name: record.name ?? previous?.name ?? record.handle, updatedAt: this.now() };
     await this.repo.saveFriend(stored);
     this.records.set(key, stored);
+    if (this.forgotten.delete(key)) await this.saveForgotten();
     this.onSaved(stored);
   }
 
@@ -85,13 +95,28 @@ export class FriendBook {
    * handles that changed. A device never learns a key I have not pinned through them: the
    * records come from a device that proved my own key.
    */
-  async merge(theirs: unknown[]): Promise<string[]> {
+  async merge(theirs: unknown[], forgotten: Forgotten = {}): Promise<string[]> {
     const changed: string[] = [];
+    for (const [handle, at] of Object.entries(forgotten)) {
+      const key = canon(handle);
+      if (!isHandle(handle) || typeof at !== "number" || (this.forgotten.get(key) ?? -1) >= at) continue;
+      const mine = this.records.get(key);
+      if (mine && (mine.updatedAt ?? 0) > at) continue; // I made friends again since
+      this.forgotten.set(key, at);
+      if (mine) {
+        await this.repo.deleteFriend(key);
+        this.records.delete(key);
+        changed.push(key);
+      }
+    }
+    if (Object.keys(forgotten).length) await this.saveForgotten();
     for (const raw of theirs) {
       const r = asFriendRecord(raw);
       if (!r) continue;
       const mine = this.records.get(r.handle);
       if (mine && (mine.updatedAt ?? 0) >= (r.updatedAt ?? 0)) continue;
+      // Forgotten here after their record was written: it stays forgotten.
+      if ((this.forgotten.get(r.handle) ?? -1) >= (r.updatedAt ?? 0)) continue;
       await this.repo.saveFriend(r);
       this.records.set(r.handle, r);
       changed.push(r.handle);
@@ -100,8 +125,22 @@ export class FriendBook {
   }
 
   async remove(handle: string): Promise<void> {
-    await this.repo.deleteFriend(canon(handle));
-    this.records.delete(canon(handle));
+    const key = canon(handle);
+    await this.repo.deleteFriend(key);
+    this.records.delete(key);
+    this.forgotten.set(key, this.now());
+    await this.saveForgotten();
+    this.onForgotten({ [key]: this.forgotten.get(key)! });
+  }
+
+  /** Everyone forgotten, and when (the newest few hundred). */
+  forgottenAll(): Forgotten {
+    return Object.fromEntries(this.forgotten);
+  }
+
+  private saveForgotten(): Promise<void> {
+    while (this.forgotten.size > MAX_FORGOTTEN) this.forgotten.delete(this.forgotten.keys().next().value!);
+    return this.repo.saveMeta("forgottenFriends", Object.fromEntries(this.forgotten));
   }
 }
 
