@@ -62,6 +62,11 @@ function ackOf(placed: WallEvent): Frame {
 export class Delivery {
   /** One write to my wall at a time, so sequence numbers never collide. */
   private readonly writes = new Serial();
+  /**
+   * Which link each waiting write of mine went out on: while that link lives, the write is not
+   * offered to another device of the same owner, or two of their devices would each place it.
+   */
+  private readonly offered = new Map<string, Session>();
 
   constructor(private readonly options: DeliveryOptions) {}
 
@@ -85,7 +90,7 @@ export class Delivery {
     outbox.added([item]);
     this.options.changed();
     const owner = this.options.trusted(wall);
-    if (owner) owner.send({ t: "deliver", event });
+    if (owner) this.offer(owner, event);
     // The owner is away: friends here whom the owner's list names carry it meanwhile.
     else if (this.options.carry)
       for (const session of this.options.trustedSessions())
@@ -99,11 +104,9 @@ export class Delivery {
    */
   flush(session: Session): void {
     const { outbox, log, carried } = this.options;
-    // To one of their devices at a time: two devices each placing the same write would give it two places.
-    const primary = this.options.trusted(session.peer) === session;
-    for (const item of primary ? outbox.for(session.peer) : []) {
+    for (const item of outbox.for(session.peer)) {
       const event = log.event(item.id);
-      if (event) session.send({ t: "deliver", event: stripSeq(event) });
+      if (event) this.offer(session, stripSeq(event));
     }
     for (const event of carried.for(session.peer)) session.send({ t: "deliver", event });
     if (!this.options.carry) return;
@@ -115,6 +118,14 @@ export class Delivery {
       const event = log.event(item.id);
       if (event && mayCarryTo(item.to, session.peer, log.friendList(item.to))) session.send({ t: "carry", event: stripSeq(event) });
     }
+  }
+
+  /** Delivers a waiting write of mine on this link, unless another of the owner's devices has it now. */
+  private offer(session: Session, event: SignedEvent): void {
+    const earlier = this.offered.get(event.id);
+    if (earlier && earlier !== session && !earlier.closed) return;
+    this.offered.set(event.id, session);
+    session.send({ t: "deliver", event });
   }
 
   /** A wall's owner went away: what still waits for them goes to the friends here who may carry it. */
@@ -249,6 +260,7 @@ export class Delivery {
     if (osig && ownerKey && (await verifyOrder({ ...placed, osig }, ownerKey))) placed.osig = osig;
     await log.store([placed], { outboxRemove: [id] });
     outbox.removed([id]);
+    this.offered.delete(id);
     this.options.changed();
   }
 
@@ -261,6 +273,7 @@ export class Delivery {
     // The owner will never take it (say, the post was deleted): it is gone.
     await log.unstore([id], [id]);
     outbox.removed([id]);
+    this.offered.delete(id);
     this.options.changed();
   }
 
