@@ -620,7 +620,8 @@ def test_the_stack_serves_browsers_through_caddy_relays_and_survives_a_restart(
         assert _accounts(stack) == users_before
         again = browser_a.new_context()
         contexts.append(again)
-        log_in(again.new_page(), stack.url, carol.handle, timeout_ms=30_000)
+        # A new browser: the account logs in, and the app asks how to bring carol's key here.
+        log_in(again.new_page(), stack.url, carol.handle, setup=True, timeout_ms=30_000)
 
         # d. deploy/README.md's backup, then its restore into an empty database, its own commands.
         backup = _readme_command(stack, r"^docker compose .* pg_dump .*> peerwall-accounts\.sql$")
@@ -646,7 +647,7 @@ def test_the_stack_serves_browsers_through_caddy_relays_and_survives_a_restart(
         assert _accounts(stack) == users_before
         restored = browser_b.new_context()
         contexts.append(restored)
-        log_in(restored.new_page(), stack.url, alice.handle, timeout_ms=30_000)
+        log_in(restored.new_page(), stack.url, alice.handle, setup=True, timeout_ms=30_000)
     except BaseException:
         print(stack.logs())
         raise

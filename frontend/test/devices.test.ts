@@ -265,6 +265,29 @@ describe("restoring from the recovery phrase", () => {
   }, 90000);
 });
 
+describe("restoring when no friend holds my friend list", () => {
+  it("the friend who served my own wall is my friend again", async () => {
+    const { net, alice, bob } = await aliceAndBob();
+    for (let i = 0; i < 5; i++) await alice.engine.post("alice", `early ${i}`);
+    await until(() => texts(bob, "alice").length === 5, 5000, "bob to hold the posts");
+    // Gone before her friend list went out (it is published a second after friends change).
+    expect(bob.engine["parts"].log.friendList("alice")).toBeUndefined();
+    const words = await alice.engine.recoveryPhrase();
+    alice.transport.goOffline();
+    const factory = new IDBFactory();
+    const repo = new Repository(await openDatabase("alice", factory));
+    await repo.saveIdentity({ id: "me", ...(await identityFromPhrase(words.join(" "))) });
+    await repo.saveMeta("restoring", true);
+    repo.close();
+    const restored = await makeUser(net, "alice", factory, undefined, "new");
+    restored.transport.goOnline();
+    await until(() => texts(restored, "alice").length === 5, 5000, "my wall back");
+    await until(() => restored.engine.isFriend("bob"), 5000, "bob, who served it, my friend again");
+    await restored.engine.post("alice", "found you");
+    await until(() => texts(bob, "alice").includes("found you"), 5000, "my new post at bob's");
+  }, 30000);
+});
+
 describe("photos across my devices", () => {
   it("my phone gets my photos from my laptop, and a restored browser from a friend", async () => {
     const { net, alice, bob } = await aliceAndBob();

@@ -5,6 +5,7 @@ import { Diagnostics } from "./diagnostics";
 import type { WallEvent } from "./events";
 import { sameHandle } from "./handles";
 import { Connections, type Want } from "./peers/connections";
+import type { Session } from "./peers/session";
 import type { PhotoHost, PhotoPort } from "./photoPort";
 import { CARRY_BUDGET_BYTES, keptPhoto, mayServePhoto, PER_FRIEND, photoNeeds, photosLetGo, photoSource, widenSources } from "./policy";
 import { Delivery } from "./protocol/delivery";
@@ -200,12 +201,18 @@ export async function assemble(options: EngineOptions, hooks: Hooks): Promise<Pa
   book.onSaved = (record) => selfSync.friendSaved(record);
   book.onForgotten = (forgotten) => selfSync.friendsForgotten(forgotten);
   // My wall came back from a friend after a restore: so does my friend list, on it.
-  const restored = async () => {
+  // Whoever served me my own wall (each place checked against my key) had it as my friend.
+  const servers = new Set<string>();
+  const restored = async (events: WallEvent[], from: Session) => {
+    if (!restore.on) return;
+    if (!from.own && events.some((e) => sameHandle(e.wall, me))) servers.add(from.peer);
     const list = log.friendList(me);
-    if (!restore.on || !list) return;
-    restore.on = false;
-    await repo.saveMeta("restoring", false);
-    await friendship.restoreFrom(list);
+    // Done once my own signed list is back; until then, those who served my wall are my friends.
+    if (list) {
+      restore.on = false;
+      await repo.saveMeta("restoring", false);
+    }
+    await friendship.restoreFrom([...(list ?? []), ...servers]);
   };
   const friendship: Friendship = new Friendship({
     me,
@@ -248,12 +255,12 @@ export async function assemble(options: EngineOptions, hooks: Hooks): Promise<Pa
     connections,
     diagnostics,
     carry,
-    stored: (events) => {
+    stored: (events, _delivered, _via, from) => {
       arrived(events);
       // My own posts from elsewhere (my other device, or a friend after a restore): their photos too.
       photos?.need(photoNeeds(events.filter((e) => sameHandle(e.author, me)), me));
       void delivery.landed(events);
-      void restored();
+      void restored(events, from);
       changed();
     },
     confirmed: changed,

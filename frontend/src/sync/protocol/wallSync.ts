@@ -33,8 +33,11 @@ export interface WallSyncOptions {
   diagnostics: Diagnostics;
   /** Store and forward: serve and take walls carried by friends (off: owners serve their walls only). */
   carry: boolean;
-  /** Events of a friend's wall were stored (``delivered``: my outbox items among them); ``via``: carried. */
-  stored(events: WallEvent[], delivered: string[], via?: string): void;
+  /**
+   * Events of a wall were stored (``delivered``: my outbox items among them); ``via``: carried;
+   * ``from``: whose link they came on.
+   */
+  stored(events: WallEvent[], delivered: string[], via: string | undefined, from: Session): void;
   /** The owner served events I held from a carrier: their "via" marks went. */
   confirmed(): void;
 }
@@ -110,7 +113,7 @@ export class WallSync {
     if (!session.own && !mayServeWall(wall, peer, me, this.options.carry ? log.friendList(wall) : undefined))
       return diagnostics.drop(peer, "not-owner", `asked for @${wall}'s wall, which only its owner serves to whom it chooses`);
     const { verdict, from } = budgets.sync(peer, session.nonce, wall, since, log.cursorOf(wall), session.own);
-    if (verdict === "repeated") return diagnostics.drop(peer, "repeated-sync", `asked again for @${wall}'s wall since ${since}`);
+    if (verdict === "repeated") return diagnostics.drop(peer, "repeated-sync", `asked again for @${wall}'s wall since ${JSON.stringify(since)}`);
     if (verdict === "over-quota") return diagnostics.drop(peer, "over-quota", "too many sync requests");
     const mine = sameHandle(wall, me);
     // What I carry is served only with its owner's signature on each place: the receiver checks it.
@@ -150,7 +153,7 @@ export class WallSync {
     session.catchUp.delete(canon(wall));
     const before_ = this.options.log.cursor(wall);
     // "Via" marks what its owner has not confirmed: not my own wall, nor what my own device kept.
-    await this.store(batch, fromOwner || session.own || sameHandle(wall, this.options.me) ? undefined : peer);
+    await this.store(batch, session, fromOwner || session.own || sameHandle(wall, this.options.me) ? undefined : peer);
     if (this.options.log.cursor(wall) > before_) this.advertise(wall, peer);
     // A live event beyond what I hold means I missed some: catch up from my cursor.
     const first = events[0];
@@ -218,12 +221,12 @@ export class WallSync {
     });
   }
 
-  private async store(batch: CatchUpBatch, via?: string): Promise<void> {
+  private async store(batch: CatchUpBatch, from: Session, via?: string): Promise<void> {
     const { log, outbox } = this.options;
     if (batch.events.length) {
       await log.store(batch.events, { outboxRemove: batch.delivered }, via);
       outbox.removed(batch.delivered);
-      this.options.stored(batch.events, batch.delivered, via);
+      this.options.stored(batch.events, batch.delivered, via, from);
     }
     if (batch.confirmed.length && (await log.confirm(batch.confirmed))) this.options.confirmed();
     if (batch.places.length) await log.notePlaces(batch.places);
