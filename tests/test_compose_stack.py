@@ -52,7 +52,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from signaling.ownership import owner_of
 from tests.compose.mirror import BUILD_ARGS, PORT, PackageMirror
@@ -621,7 +622,7 @@ def test_the_stack_serves_browsers_through_caddy_relays_and_survives_a_restart(
         again = browser_a.new_context()
         contexts.append(again)
         # A new browser: the account logs in, and the app asks how to bring carol's key here.
-        log_in(again.new_page(), stack.url, carol.handle, setup=True, timeout_ms=30_000)
+        log_in(_settled(again.new_page(), stack.url), stack.url, carol.handle, setup=True, timeout_ms=30_000)
 
         # d. deploy/README.md's backup, then its restore into an empty database, its own commands.
         backup = _readme_command(stack, r"^docker compose .* pg_dump .*> peerwall-accounts\.sql$")
@@ -647,7 +648,7 @@ def test_the_stack_serves_browsers_through_caddy_relays_and_survives_a_restart(
         assert _accounts(stack) == users_before
         restored = browser_b.new_context()
         contexts.append(restored)
-        log_in(restored.new_page(), stack.url, alice.handle, setup=True, timeout_ms=30_000)
+        log_in(_settled(restored.new_page(), stack.url), stack.url, alice.handle, setup=True, timeout_ms=30_000)
     except BaseException:
         print(stack.logs())
         raise
@@ -655,6 +656,23 @@ def test_the_stack_serves_browsers_through_caddy_relays_and_survives_a_restart(
         for context in contexts:
             with contextlib.suppress(Exception):
                 context.close()
+
+
+def _settled(page: Page, url: str, tries: int = 10) -> Page:
+    """The page once a navigation to ``url`` gets through.
+
+    ``docker compose up`` adds network interfaces, and Chromium aborts a navigation under way
+    when it sees one come (ERR_NETWORK_CHANGED): that is the host's doing, not the stack's.
+    """
+    for attempt in range(tries):
+        try:
+            page.goto(f"{url}/accounts/login/", timeout=30_000)
+            return page
+        except PlaywrightError as error:
+            if "ERR_NETWORK_CHANGED" not in str(error) or attempt == tries - 1:
+                raise
+            page.wait_for_timeout(1_000)
+    return page
 
 
 def _psql(stack: Stack, sql: str, check: bool = True) -> subprocess.CompletedProcess[str]:
