@@ -18,6 +18,13 @@ export class MemoryRepository {
   }
 
   close(): void {}
+  // Nothing here fills up or faults: listeners are kept nowhere.
+  onFault(): () => void {
+    return () => undefined;
+  }
+  onRoom(): () => void {
+    return () => undefined;
+  }
   async identity() {
     return this.me;
   }
@@ -73,6 +80,12 @@ export class MemoryRepository {
     this.blobs.set(record.hash, record);
   }
   async keepBlob() {}
+  async sawBlob() {}
+  async deleteBlobs(hashes: Iterable<string>) {
+    let n = 0;
+    for (const hash of hashes) if (this.blobs.delete(hash)) n++;
+    return n;
+  }
   async storageUse(): Promise<StorageUse> {
     return { mine: 0, cached: 0, byFriend: {}, count: this.blobs.size };
   }
