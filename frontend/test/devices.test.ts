@@ -41,6 +41,14 @@ async function aliceAndBob() {
   return { net, alice, bob };
 }
 
+/** alice and bob, friends, and a phone linked to alice's laptop that knows bob already. */
+async function withPhone() {
+  const pair = await aliceAndBob();
+  const phone = await link(pair.net, pair.alice, "ph1");
+  await until(() => phone.engine.isFriend("bob"), 5000, "the phone to know bob");
+  return { ...pair, phone };
+}
+
 describe("linking a device", () => {
   it("hands over the key with the code, then both devices keep one wall with bob", async () => {
     const { net, alice, bob } = await aliceAndBob();
@@ -84,9 +92,7 @@ describe("linking a device", () => {
 
 describe("writing from several devices", () => {
   it("two devices writing apart never share a place, and converge when they meet", async () => {
-    const { net, alice, bob } = await aliceAndBob();
-    const phone = await link(net, alice, "ph1");
-    await until(() => phone.engine.isFriend("bob"), 5000, "the phone to know bob");
+    const { alice, bob, phone } = await withPhone();
     const shared = await alice.engine.post("alice", "before we part");
     await until(() => texts(phone, "alice").includes("before we part"), 5000, "the shared post");
     // Apart: the laptop offline while the phone writes, and the other way round.
@@ -114,9 +120,7 @@ describe("writing from several devices", () => {
   }, 30000);
 
   it("a friend's write placed by two devices at once is one post, and no stream is left with a gap", async () => {
-    const { net, alice, bob } = await aliceAndBob();
-    const phone = await link(net, alice, "ph1");
-    await until(() => phone.engine.isFriend("bob"), 5000, "the phone to know bob");
+    const { alice, bob, phone } = await withPhone();
     alice.transport.goOffline();
     phone.transport.goOffline();
     // Bob's one write reaches each device by its own path while they are apart.
@@ -140,9 +144,7 @@ describe("writing from several devices", () => {
 
 describe("friends and my several devices", () => {
   it("unfriending on one device holds on the other, also after they meet again", async () => {
-    const { net, alice, bob } = await aliceAndBob();
-    const phone = await link(net, alice, "ph1");
-    await until(() => phone.engine.isFriend("bob"), 5000, "the phone to know bob");
+    const { alice, bob, phone } = await withPhone();
     await alice.engine.unfriend("bob");
     await until(() => phone.engine.friend("bob") === undefined, 5000, "the phone to forget bob");
     phone.transport.goOffline();
@@ -160,9 +162,7 @@ describe("friends and my several devices", () => {
     ["the laptop", "the phone"],
     ["the phone", "the laptop"],
   ])("a friend's waiting write goes to one of my devices, so it has one place (%s back first)", async (first) => {
-    const { net, alice, bob } = await aliceAndBob();
-    const phone = await link(net, alice, "ph1");
-    await until(() => phone.engine.isFriend("bob"), 5000, "the phone to know bob");
+    const { alice, bob, phone } = await withPhone();
     alice.transport.goOffline();
     phone.transport.goOffline();
     const write = await bob.engine.post("alice", "waiting for alice");

@@ -38,7 +38,10 @@ export async function route(session: Session, frame: Frame, h: Handlers): Promis
     case "events":
     case "event":
     case "have":
-      return routeWall(session, frame, h);
+    case "blob-get":
+    case "blob-info":
+    case "blob-none":
+      return routeShared(session, frame, h);
     case "deliver":
       return h.delivery.onDeliver(session, frame.event);
     case "ack":
@@ -47,19 +50,15 @@ export async function route(session: Session, frame: Frame, h: Handlers): Promis
       return h.delivery.onCarry(session, frame.event);
     case "nack":
       return h.delivery.onNack(session, frame.id, frame.reason);
-    case "blob-get":
-    case "blob-info":
-    case "blob-none":
-      return h.photos?.onFrame(session.peer, frame);
     default:
       return h.diagnostics.drop(session.peer, "out-of-turn", `${frame.t} is for my own devices`);
   }
 }
 
-type WallFrame = Extract<Frame, { t: "sync" | "events" | "event" | "have" }>;
+type SharedFrame = Extract<Frame, { t: "sync" | "events" | "event" | "have" | "blob-get" | "blob-info" | "blob-none" }>;
 
-/** Walls, between friends and between my own devices alike. */
-function routeWall(session: Session, frame: WallFrame, h: Handlers): Promise<void> | void {
+/** Walls and photos, between friends and between my own devices alike. */
+function routeShared(session: Session, frame: SharedFrame, h: Handlers): Promise<void> | void {
   switch (frame.t) {
     case "sync":
       return h.wallSync.onSync(session, frame.wall, frame.since);
@@ -69,6 +68,8 @@ function routeWall(session: Session, frame: WallFrame, h: Handlers): Promise<voi
       return h.wallSync.onEvents(session, frame.event.wall, [frame.event], frame.keys, null, true);
     case "have":
       return h.wallSync.onHave(session, frame.walls);
+    default:
+      return h.photos?.onFrame(session.peer, frame);
   }
 }
 
@@ -80,11 +81,10 @@ function routeOwn(session: Session, frame: Frame, h: Handlers): Promise<void> | 
     case "events":
     case "event":
     case "have":
-      return routeWall(session, frame, h);
     case "blob-get":
     case "blob-info":
     case "blob-none":
-      return h.photos?.onFrame(session.peer, frame);
+      return routeShared(session, frame, h);
     case "book":
       return h.selfSync.onBook(session, frame.friends, frame.forgotten);
     case "devices":
