@@ -3,7 +3,8 @@ import * as esbuild from "esbuild";
 
 const watch = process.argv.includes("--watch");
 const options = {
-  entryPoints: { app: "src/app/main.tsx" },
+  // The frame decoder runs in its own Worker (src/sync/decode/worker.ts).
+  entryPoints: { app: "src/app/main.tsx", decodeWorker: "src/sync/decode/worker.ts" },
   outdir: "static/frontend",
   bundle: true,
   format: "esm",

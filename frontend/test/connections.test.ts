@@ -2,6 +2,7 @@
 // the retry schedule, and stop() leaving no timer behind.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { generateIdentity, loadIdentity } from "../src/crypto/identity";
+import { inlineDecoder } from "../src/sync/decode/decoder";
 import { Diagnostics } from "../src/sync/diagnostics";
 import { Connections, DIAL_GRACE_MS, RETRY_MS, type Want } from "../src/sync/peers/connections";
 import { SimNetwork, type SimTransport } from "./sim";
@@ -17,6 +18,7 @@ async function node(net: SimNetwork, me: string, wants: Record<string, Want>) {
     transport,
     now: Date.now,
     diagnostics: new Diagnostics(Date.now, () => {}),
+    decoder: inlineDecoder,
     want: (h) => wants[h.toLowerCase()] ?? "never",
     isBlocked: () => false,
     on: {

@@ -10,7 +10,7 @@ import { createEvent, ordered } from "../src/sync/events";
 import type { Frame } from "../src/sync/frames";
 import { CATCH_UP_WRITE } from "../src/sync/protocol/wallSync";
 import type { Link } from "../src/sync/transport";
-import { befriend, makeUser, photo, type SimLink, SimNetwork, type User, until } from "./sim";
+import { befriend, makeUser, photo, type SimLink, SimNetwork, type User, until, frameOf } from "./sim";
 
 type Events = Extract<Frame, { t: "events" }>;
 type Sync = Extract<Frame, { t: "sync" }>;
@@ -91,7 +91,7 @@ describe("a link dropped in the middle of a catch-up", () => {
         received.set(link, seqs);
         const deliver = link.onFrame;
         link.onFrame = (frame) => {
-          const f = frame as Frame;
+          const f = frameOf(frame) as Frame;
           if (f.t === "events") {
             if (!dropped && seqs.length >= CATCH_UP_WRITE + 100) return;
             seqs.push(...(f as Events).events.map((e) => e.seq!));

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { CHUNK_BYTES, chunksOf } from "../src/media/chunks";
 import { createEvent, type PhotoRef, type WallEvent } from "../src/sync/events";
 import { PER_FRIEND } from "../src/sync/policy";
-import { befriend, makeUser, type SimLink, SimNetwork, type User, until } from "./sim";
+import { befriend, makeUser, type SimLink, SimNetwork, type User, until, frameOf } from "./sim";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -184,7 +184,7 @@ describe("photos", () => {
     const link = linkOf(mallory, "alice");
     const real = link.onFrame;
     link.onFrame = (frame) => {
-      const f = frame as { t: string; hash?: string };
+      const f = frameOf(frame) as { t: string; hash?: string };
       if (f.t === "blob-get" && f.hash === big.thumb) return void link.send({ t: "blob-info", hash: f.hash, size: 100 * 1024 * 1024, mime: "image/jpeg" });
       real(frame);
     };
@@ -215,7 +215,7 @@ describe("photos", () => {
     const link = linkOf(bob, "alice");
     const real = link.onFrame;
     link.onFrame = (frame) => {
-      const f = frame as { t: string; hash?: string };
+      const f = frameOf(frame) as { t: string; hash?: string };
       if (f.t === "blob-get" && f.hash === ref.full) return void link.send({ t: "blob-info", hash: f.hash, size: 4 * CHUNK_BYTES, mime: "image/jpeg" });
       real(frame);
     };
@@ -233,7 +233,7 @@ describe("photos", () => {
     const link = linkOf(bob, "alice");
     const real = link.onFrame;
     link.onFrame = (frame) => {
-      if ((frame as { t: string; hash?: string }).hash === ref.full) return;
+      if ((frameOf(frame) as { t: string; hash?: string }).hash === ref.full) return;
       real(frame);
     };
     await until(() => alice.engine.wall("bob").length === 1, 5000, "alice to sync bob's wall");

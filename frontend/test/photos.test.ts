@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CHUNK_BYTES, chunksOf } from "../src/media/chunks";
 import { sha256Hex } from "../src/media/hash";
-import { befriend, jpegBytes as bytes, makeUser, photo, SimNetwork, until } from "./sim";
+import { befriend, jpegBytes as bytes, makeUser, photo, SimNetwork, until, frameOf } from "./sim";
 
 describe("photos between friends", () => {
   it("a post carries hashes; the owner fetches everything, friends thumbnails at once and full images on demand", async () => {
@@ -50,7 +50,7 @@ describe("photos between friends", () => {
     const forged = bytes(100_000, 99);
     const realOnFrame = link.onFrame;
     link.onFrame = (frame) => {
-      const f = frame as { t: string; hash?: string };
+      const f = frameOf(frame) as { t: string; hash?: string };
       if (f.t === "blob-get") {
         link.send({ t: "blob-info", hash: f.hash, size: forged.length, mime: "image/jpeg" });
         for (const m of chunksOf(f.hash!, forged)) link.sendBinary(m);

@@ -2,6 +2,7 @@
 // a dead link, and the one way it ends.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { generateIdentity, type Identity, loadIdentity } from "../src/crypto/identity";
+import { inlineDecoder } from "../src/sync/decode/decoder";
 import { Diagnostics } from "../src/sync/diagnostics";
 import type { Frame } from "../src/sync/frames";
 import { PROBE_MS, PROOF_TIMEOUT_MS, Session, type CloseReason } from "../src/sync/peers/session";
@@ -16,12 +17,14 @@ interface Side {
 }
 
 function side(link: SimLink, me: string, identity: Identity): Side {
-  const out: Side = { proven: 0, frames: [], closed: [], diagnostics: new Diagnostics(Date.now, () => {}) } as unknown as Side;
+  const out: Side = { proven: 0, frames: [], closed: [], decoder: inlineDecoder,
+    diagnostics: new Diagnostics(Date.now, () => {}) } as unknown as Side;
   out.session = new Session(link, {
     me,
     identity,
     now: Date.now,
     diagnostics: out.diagnostics,
+    decoder: inlineDecoder,
     on: {
       proven: () => void out.proven++,
       link: () => {},

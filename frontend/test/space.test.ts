@@ -5,10 +5,10 @@ import { IDBFactory, IDBObjectStore } from "fake-indexeddb";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { isLow, SpaceWatch } from "../src/app/space";
 import { DEFAULT_PHOTO_CAP, toEvict } from "../src/media/eviction";
-import type { BlobInfo } from "../src/store/db";
+import type { BlobInfo, StoredEvent } from "../src/store/db";
 import { openDatabase } from "../src/store/db";
 import { StorageFault } from "../src/store/faults";
-import { Repository } from "../src/store/repository";
+import { PUTS_PER_TASK, Repository } from "../src/store/repository";
 import { wallsUse } from "../src/store/spaceUse";
 import type { PhotoRef, PostBody, WallEvent } from "../src/sync/events";
 import { keptPhoto, type PhotoPosts, photosLetGo } from "../src/sync/policy";
@@ -109,6 +109,19 @@ describe("a post and its photos, all or nothing", () => {
     await expect(repo.write({ blobs: [blob], events: [unstorable] })).rejects.toBeTruthy();
     expect(await repo.hasBlob("h1")).toBe(false);
     expect(await repo.events()).toEqual([]);
+  });
+
+  it("a large write goes in steps, yet in one transaction: a bad event late in it leaves none stored", async () => {
+    const repo = new Repository(await openDatabase("dave", new IDBFactory()));
+    const event = (i: number) => ({ id: `e${i}`, wall: "dave", author: "dave", kind: "post", ts: 1, sig: "s", body: { text: `${i}` } });
+    const many = Array.from({ length: 3 * PUTS_PER_TASK }, (_, i) => event(i)) as unknown as StoredEvent[];
+    // In the last step, long after the first steps' puts succeeded.
+    many[many.length - 5] = { ...many[0]!, id: "bad", body: { f: () => 1 } } as unknown as StoredEvent;
+    await expect(repo.write({ events: many, outboxRemove: ["x"] })).rejects.toBeTruthy();
+    expect(await repo.events()).toEqual([]);
+    // And a good one lands whole.
+    await repo.write({ events: many.filter((e) => e.id !== "bad") });
+    expect((await repo.events()).length).toBe(3 * PUTS_PER_TASK - 1);
   });
 });
 

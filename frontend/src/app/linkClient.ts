@@ -4,7 +4,8 @@
 import { randomId } from "../crypto/encoding";
 import type { StoredIdentity } from "../crypto/identity";
 import { codeProof, normalizeCode, sameProof, unseal } from "../crypto/linkCode";
-import { isKey, type LinkRefusal, parseFrame } from "../sync/frames";
+import { decodeFrame } from "../sync/decode/decodeFrame";
+import { isKey, type LinkRefusal } from "../sync/frames";
 import type { Link, Transport } from "../sync/transport";
 
 export interface Linked {
@@ -52,10 +53,9 @@ export function linkWithCode(transport: Transport, me: string, typed: string, na
       const newNonce = randomId(18);
       let oldNonce = "";
       link.onOpen = () => link.send({ t: "link-ask", nonce: newNonce, name });
-      link.onFrame = (raw) => {
-        const parsed = parseFrame(raw);
-        if (!parsed.ok) return;
-        const frame = parsed.frame;
+      link.onFrame = (raw) => void decodeFrame(raw, undefined, Date.now()).then((decoded) => {
+        if (!decoded.ok) return;
+        const frame = decoded.frame;
         if (frame.t === "link-challenge") {
           oldNonce = frame.nonce;
           void codeProof(code, "new", newNonce, oldNonce).then((mac) => link.send({ t: "link-proof", mac }));
@@ -66,7 +66,7 @@ export function linkWithCode(transport: Transport, me: string, typed: string, na
         } else if (frame.t === "link-grant" && oldNonce) {
           void granted(code, newNonce, oldNonce, frame).then((linked) => linked && finish(linked));
         }
-      };
+      });
       link.onClose = () => links.delete(link);
     };
     transport.setHandlers({

@@ -15,6 +15,7 @@ import { backupFileName, importBackup } from "./backup";
 import { defaultDeviceName, deviceIdOf } from "./device";
 import { Observable } from "./observable";
 import { createPeerwall } from "./peerwall";
+import { type FrameDecoder, inlineDecoder, WorkerDecoder } from "../sync/decode/decoder";
 import { askToPersist } from "./persistence";
 import { SpaceWatch } from "./space";
 import { setupActions } from "./setup";
@@ -78,7 +79,8 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
   const persistence = askToPersist();
   const connection = new Observable<BrokerState>({ kind: "connecting" });
   const transport = new PeerjsTransport(me, device, (state) => connection.set(state));
-  const { engine, photos } = await createPeerwall({ me, device, deviceName, repo, transport, lookup: lookupHandle });
+  const decoder = frameDecoder();
+  const { engine, photos } = await createPeerwall({ me, device, deviceName, repo, transport, lookup: lookupHandle, decoder });
   engine.start();
   transport.start();
 
@@ -107,6 +109,7 @@ async function boot(me: string, lock: TabLock, mount: HTMLElement): Promise<void
     stopped = true;
     engine.stop();
     transport.stop();
+    decoder.close();
     repo.close();
     render(notice, mount);
   };
@@ -186,4 +189,13 @@ function failed(error: unknown, mount: HTMLElement): void {
 
 if (root && handle) {
   main(handle, root).catch((error: unknown) => failed(error, root));
+}
+
+/** Frames are parsed and catch-up batches checked in a Worker, beside the page (build.mjs builds it). */
+function frameDecoder(): FrameDecoder {
+  try {
+    return new WorkerDecoder(new Worker(new URL("./decodeWorker.js", import.meta.url), { type: "module" }));
+  } catch {
+    return inlineDecoder;
+  }
 }

@@ -3,6 +3,7 @@
 // (test/sim.ts) both build through it, so what is tested is what runs.
 import { generateIdentity, loadIdentity } from "../crypto/identity";
 import { BlobExchange } from "../media/exchange";
+import type { FrameDecoder } from "../sync/decode/decoder";
 import type { Repository } from "../store/repository";
 import { Engine, type HandleLookup } from "../sync/engine";
 import type { Transport } from "../sync/transport";
@@ -22,6 +23,8 @@ export interface PeerwallOptions {
   photoStallMs?: number;
   /** Friends carry walls and writes between friends who are never online together (default on). */
   storeAndForward?: boolean;
+  /** Parses and checks frames off the main thread (app/main.tsx gives it a Worker). */
+  decoder?: FrameDecoder;
 }
 
 export interface Peerwall {

@@ -42,14 +42,9 @@ class PeerLink implements Link {
     // Links are "raw": frames are JSON text, blob chunks binary, on one ordered channel.
     // (PeerjsTransport refuses incoming connections of any other serialization.)
     conn.on("data", (data) => {
+      // Frames go to the engine as text: it parses them, in a Worker when it has one.
       if (typeof data === "string") {
-        let frame: unknown = data;
-        try {
-          frame = JSON.parse(data);
-        } catch {
-          // left as a string: the engine drops it as "not an object"
-        }
-        this.onFrame(frame);
+        this.onFrame(data);
       } else if (data instanceof ArrayBuffer) {
         this.onBinary(data);
       } else if (ArrayBuffer.isView(data)) {

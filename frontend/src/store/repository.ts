@@ -10,6 +10,7 @@ import type {
   OutboxRecord,
   StoredEvent,
 } from "./db";
+import { unwrap } from "idb";
 import { asStorageFault, StorageFault } from "./faults";
 import { type WallUse, wallsUse } from "./spaceUse";
 
@@ -38,6 +39,32 @@ export interface StorageUse {
 }
 
 const STRICT = { durability: "strict" } as const;
+/**
+ * Events one task puts at most. A catch-up writes thousands in one transaction, and each put
+ * clones its event on the page's main thread (about 60 µs each, bench/README.md): the next few
+ * hundred go in the callback of the last, so no task holds the page long.
+ */
+export const PUTS_PER_TASK = 250;
+
+/** Puts every value in ``store``, PUTS_PER_TASK a task; resolves once all are asked for. */
+function putInSteps(store: IDBObjectStore, values: readonly unknown[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    const step = () => {
+      try {
+        let last: IDBRequest | undefined;
+        for (const end = Math.min(values.length, next + PUTS_PER_TASK); next < end; next++) last = store.put(values[next]);
+        if (next >= values.length || !last) return resolve();
+        // The transaction is active again in a request's callback: the rest goes on from there.
+        last.onsuccess = step;
+        last.onerror = () => reject(last.error);
+      } catch (error) {
+        reject(error);
+      }
+    };
+    step();
+  });
+}
 /** Freeing less than this does not count as making room (a thumbnail would not fit a photo). */
 const ROOM_BYTES = 1024 * 1024;
 
@@ -151,7 +178,7 @@ export class Repository {
     const outbox = tx.objectStore("outbox");
     await this.commit(tx, (ops) => {
       for (const b of change.blobs ?? []) ops.push(this.putBlob(tx.objectStore("blobs"), tx.objectStore("blobInfo"), b));
-      for (const e of change.events ?? []) ops.push(events.put(e));
+      if (change.events?.length) ops.push(putInSteps(unwrap(events), change.events));
       for (const o of change.outboxAdd ?? []) ops.push(outbox.put(o));
       for (const id of change.outboxRemove ?? []) ops.push(outbox.delete(id));
       for (const id of change.eventsRemove ?? []) ops.push(events.delete(id));

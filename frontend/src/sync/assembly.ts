@@ -1,6 +1,7 @@
 // Builds the sync core's parts and wires their events to each other: what the engine (the
 // facade the views hold, engine.ts) is made of. Every rule and every protocol step lives in a part.
 import type { EngineOptions } from "./engine";
+import { inlineDecoder } from "./decode/decoder";
 import { Diagnostics } from "./diagnostics";
 import type { WallEvent } from "./events";
 import { sameHandle } from "./handles";
@@ -105,6 +106,7 @@ export async function assemble(options: EngineOptions, hooks: Hooks): Promise<Pa
     transport,
     now,
     diagnostics,
+    decoder: options.decoder ?? inlineDecoder,
     want,
     isBlocked: (handle) => book.isBlocked(handle),
     on: {
@@ -247,7 +249,7 @@ export async function assemble(options: EngineOptions, hooks: Hooks): Promise<Pa
   });
   const wallSync: WallSync = new WallSync({
     me,
-    myKey: identity.publicKey,
+    identity,
     log,
     book,
     outbox,

@@ -17,6 +17,7 @@ export type DropCode =
   | "over-quota"
   | "repeated-sync"
   | "photo"
+  | "flood"
   | "handler-error";
 
 export interface Dropped {

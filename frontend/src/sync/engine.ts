@@ -7,6 +7,7 @@
 //   policy.ts  the rules, as pure functions
 //
 // Plain TypeScript: it talks to a Transport and a Repository, never to the DOM or PeerJS.
+import type { FrameDecoder } from "./decode/decoder";
 import type { Identity, StoredIdentity } from "../crypto/identity";
 import type { BlobRecord, FriendRecord } from "../store/db";
 import type { Repository } from "../store/repository";
@@ -48,6 +49,8 @@ export interface EngineOptions {
   words?: Words;
   /** Friends carry walls and writes between friends who are never online together (default on). */
   storeAndForward?: boolean;
+  /** Where frames are parsed and batch signatures checked: a Worker in the app, inline without one. */
+  decoder?: FrameDecoder;
   now?: () => number;
   log?: (message: string) => void;
 }

@@ -125,6 +125,17 @@ export async function ordered(owner: Identity, event: SignedEvent, seq: number, 
   return dev ? { ...signed, seq, dev, osig } : { ...signed, seq, osig };
 }
 
+/**
+ * What a wall's owner signs over one batch of a catch-up they serve (``bsig``): the wall and its
+ * events word for word, places and place signatures included. One signature checks a whole batch
+ * where one per event would bound the catch-up by the browser's signature checks (bench/README.md).
+ * It vouches for the batch only to the friend it is served to: a carrier passes events on with
+ * their own place signatures, which the next friend checks one by one.
+ */
+export function batchContent(wall: string, events: readonly WallEvent[]): string {
+  return canonicalJson({ p: "peerwall-batch", v: 1, wall: wall.toLowerCase(), events });
+}
+
 /** Does the owner's key vouch for this event's place on its wall? */
 export function verifyOrder(event: WallEvent, ownerKey: string): Promise<boolean> {
   if (event.seq === undefined || !event.osig) return Promise.resolve(false);

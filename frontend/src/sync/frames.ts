@@ -18,7 +18,23 @@ export type Frame =
   | { t: "unfriend" }
   /** Everything of a wall beyond ``since``, stream by stream. */
   | { t: "sync"; wall: string; since: Cursor }
-  | { t: "events"; wall: string; events: WallEvent[]; keys: Record<string, string>; upto: number; done: boolean }
+  /**
+   * A batch of a catch-up. ``bsig``: the wall's owner's signature over the batch (batchContent),
+   * when the owner serves it. ``batchKey`` never comes from the wire: the decoder sets it to the
+   * key ``bsig`` verified with (sync/decode/).
+   */
+  | {
+      t: "events";
+      wall: string;
+      events: WallEvent[];
+      keys: Record<string, string>;
+      upto: number;
+      done: boolean;
+      bsig?: string;
+      batchKey?: string;
+    }
+  /** I handled ``n`` more of your ``events`` frames: you may send as many more (WallSync's window). */
+  | { t: "credit"; n: number }
   | { t: "event"; event: WallEvent; keys: Record<string, string> }
   | { t: "deliver"; event: SignedEvent }
   | { t: "ack"; id: string; seq: number; osig?: string; dev?: string }
@@ -132,6 +148,7 @@ export function parseFrame(raw: unknown, now: number = Date.now()): Parsed {
         if (problem) return fail(`bad event in batch: ${problem}`);
         if ((e as WallEvent).seq === undefined) return fail("batched event without seq");
       }
+      if (f.bsig !== undefined && (typeof f.bsig !== "string" || !SIG_RE.test(f.bsig))) return fail("malformed batch signature");
       return {
         ok: true,
         frame: {
@@ -141,6 +158,7 @@ export function parseFrame(raw: unknown, now: number = Date.now()): Parsed {
           keys: f.keys as Record<string, string>,
           upto: f.upto,
           done: f.done,
+          ...(f.bsig === undefined ? {} : { bsig: f.bsig }),
         },
       };
     }
@@ -226,6 +244,10 @@ export function parseFrame(raw: unknown, now: number = Date.now()): Parsed {
       return Array.isArray(f.devices) && f.devices.length <= 32
         ? { ok: true, frame: { t: "devices", devices: f.devices } }
         : fail("malformed devices");
+    case "credit":
+      return Number.isSafeInteger(f.n) && (f.n as number) >= 1 && (f.n as number) <= 1000
+        ? { ok: true, frame: { t: "credit", n: f.n as number } }
+        : fail("malformed credit");
     case "nack":
       return isId(f.id) && typeof f.reason === "string"
         ? { ok: true, frame: { t: "nack", id: f.id, reason: f.reason.slice(0, 200) } }
@@ -235,33 +257,41 @@ export function parseFrame(raw: unknown, now: number = Date.now()): Parsed {
   }
 }
 
-/** Splits events into ``events`` frames that each stay under the data channel's limit. */
-export function batchEvents(
+/** An ``events`` frame, and about how many characters it takes as JSON (before any ``bsig``). */
+export interface Batch {
+  frame: Extract<Frame, { t: "events" }>;
+  size: number;
+}
+
+/**
+ * Splits events into ``events`` frames that each stay under the data channel's limit, one at a
+ * time as they are sent (a catch-up of 50,000 events is never all framed at once).
+ */
+export function* batchEvents(
   wall: string,
-  events: WallEvent[],
+  events: Iterable<WallEvent>,
   keyOf: (author: string) => string | undefined,
   upto: number,
-): Frame[] {
-  const frames: Frame[] = [];
+): Generator<Batch> {
+  const FRAME_CHARS = 100 + wall.length;
   let batch: WallEvent[] = [];
   let keys: Record<string, string> = {};
-  let size = 200;
-  const flush = (done: boolean) => {
+  let size = FRAME_CHARS;
+  const frame = (done: boolean): Batch => {
     const last = batch.at(-1)?.seq ?? upto;
-    frames.push({ t: "events", wall, events: batch, keys, upto: done ? upto : last, done });
+    const out: Batch = { frame: { t: "events", wall, events: batch, keys, upto: done ? upto : last, done }, size };
     batch = [];
     keys = {};
-    size = 200;
+    size = FRAME_CHARS;
+    return out;
   };
   for (const event of events) {
     const key = keys[event.author] ? undefined : keyOf(event.author);
     const grow = JSON.stringify(event).length + 1 + (key ? event.author.length + 50 : 0);
-    if (batch.length && size + grow > BATCH_BYTES) flush(false);
+    if (batch.length && size + grow > BATCH_BYTES) yield frame(false);
     batch.push(event);
     size += grow;
-    const k = keyOf(event.author);
-    if (k) keys[event.author] = k;
+    if (key) keys[event.author] = key;
   }
-  flush(true);
-  return frames;
+  yield frame(true);
 }

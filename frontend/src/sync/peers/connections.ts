@@ -6,6 +6,7 @@ import { isDevice, isHandle } from "../events";
 import type { Frame } from "../frames";
 import { canon, sameHandle } from "../handles";
 import type { Link, Transport } from "../transport";
+import type { FrameDecoder } from "../decode/decoder";
 import { type CloseReason, Session } from "./session";
 
 /** The larger handle waits this long for the smaller one to dial before dialing itself. */
@@ -42,6 +43,7 @@ export interface ConnectionsOptions {
   transport: Transport;
   now: () => number;
   diagnostics: Diagnostics;
+  decoder: FrameDecoder;
   want(handle: string): Want;
   /** People whose links are closed at once (I blocked them). */
   isBlocked(handle: string): boolean;
@@ -294,6 +296,7 @@ export class Connections {
       identity: this.options.identity,
       now: this.options.now,
       diagnostics: this.options.diagnostics,
+      decoder: this.options.decoder,
       on: {
         proven: (s) => {
           this.resetRetry(s.peer, s.device);

@@ -5,20 +5,31 @@ import { canonicalJson, randomId } from "../../crypto/encoding";
 import { type Identity, sign, verify } from "../../crypto/identity";
 import type { Diagnostics } from "../diagnostics";
 import type { WallEvent } from "../events";
-import { type Frame, MAX_FRAME_BYTES, PROTOCOL_VERSION, parseFrame } from "../frames";
+import type { Decoded } from "../decode/decodeFrame";
+import type { FrameDecoder } from "../decode/decoder";
+import { type Frame, PROTOCOL_VERSION } from "../frames";
 import { canon, sameHandle } from "../handles";
 import { Serial } from "../serial";
+import { Outflow } from "./outflow";
 import type { Link } from "../transport";
 
 // An honest peer says hello the moment the link opens; one that does not is not worth waiting for.
 export const PROOF_TIMEOUT_MS = 5_000;
 /** A link that answers no ping within this long is dead, whatever the data channel says. */
 export const PROBE_MS = 3_000;
+/**
+ * Frames of one peer received and not yet handled. An honest peer stays far below: it sends a
+ * catch-up only as fast as I hand out credit (WallSync's window). A peer that floods me past it
+ * is cut off rather than buffered without end.
+ */
+export const MAX_INBOX = 512;
 
 export type Hello = Extract<Frame, { t: "hello" }>;
 
 /** Checked events of a catch-up not yet stored: new ones, my outbox's among them, ones the owner confirmed, and ones held already (their places). */
 export interface CatchUpBatch {
+  /** Transactions written so far in this catch-up: the first is small, so the first posts show at once. */
+  writes: number;
   events: WallEvent[];
   delivered: string[];
   confirmed: string[];
@@ -34,6 +45,7 @@ export type CloseReason =
   | "replaced"
   | "unavailable"
   | "refused"
+  | "flood"
   | "stopped";
 
 export interface SessionEvents {
@@ -56,6 +68,8 @@ export interface SessionOptions {
   identity: Identity;
   now: () => number;
   diagnostics: Diagnostics;
+  /** Parses and checks frames, off the main thread where it can (sync/decode/). */
+  decoder: FrameDecoder;
   on: SessionEvents;
 }
 
@@ -78,7 +92,13 @@ export class Session {
   lastHeard: number;
   /** Checked events of a catch-up not yet stored, by wall (protocol/wallSync.ts). */
   readonly catchUp = new Map<string, CatchUpBatch>();
+  /** My catch-ups to this peer, sent as fast as it handles them. */
+  readonly outflow = new Outflow();
+  /** ``events`` frames of catch-ups I handled and have not yet given the peer credit for. */
+  owed = 0;
   private readonly inbox = new Serial();
+  /** Frames received and not yet handled (MAX_INBOX). */
+  private inboxed = 0;
   private proofTimer?: ReturnType<typeof setTimeout>;
   private probing?: ReturnType<typeof setTimeout>;
   private ended = false;
@@ -106,16 +126,20 @@ export class Session {
     };
     link.onFrame = (raw) => {
       this.lastHeard = this.options.now();
-      void this.inbox.run(() => this.onFrame(raw));
+      if (!this.admit()) return;
+      // Decoding starts now, beside the frames still being handled; they are handled in order.
+      const decoded = this.options.decoder.decode(raw, this.hello?.key, this.lastHeard);
+      void this.inbox.run(async () => this.onFrame(await decoded)).finally(() => this.inboxed--);
     };
     link.onBinary = (message) => {
       this.lastHeard = this.options.now();
       // In the same queue as frames: a blob's chunks follow its blob-info, in order.
+      if (!this.admit()) return;
       void this.inbox.run(async () => {
         if (this.ended) return;
         if (!this.trusted) return this.options.diagnostics.drop(this.peer, "untrusted", "binary data from someone who is not a trusted friend");
         await this.options.on.binary(this, message);
-      });
+      }).finally(() => this.inboxed--);
     };
     link.onDrain = () => !this.ended && this.options.on.drain(this);
     link.onClose = () => this.end("closed-by-peer", false);
@@ -153,19 +177,30 @@ export class Session {
   private end(reason: CloseReason, closeLink: boolean): void {
     if (this.ended) return;
     this.ended = true;
+    this.outflow.release();
     clearTimeout(this.proofTimer);
     clearTimeout(this.probing);
     if (closeLink) this.link.close();
     this.options.on.closed(this, reason);
   }
 
-  private async onFrame(raw: unknown): Promise<void> {
+  /** Takes one more message into the inbox, or cuts off a peer that floods it. */
+  private admit(): boolean {
+    if (this.ended) return false;
+    if (this.inboxed >= MAX_INBOX) {
+      this.options.diagnostics.drop(this.peer, "flood", `more than ${MAX_INBOX} messages waiting to be handled`);
+      this.close("flood");
+      return false;
+    }
+    this.inboxed++;
+    return true;
+  }
+
+  private async onFrame(decoded: Decoded): Promise<void> {
     if (this.ended) return;
     const { diagnostics } = this.options;
-    if (JSON.stringify(raw)?.length > MAX_FRAME_BYTES) return diagnostics.drop(this.peer, "frame-too-large", "frame too large");
-    const parsed = parseFrame(raw, this.options.now());
-    if (!parsed.ok) return diagnostics.drop(this.peer, "malformed", parsed.reason);
-    const frame = parsed.frame;
+    if (!decoded.ok) return diagnostics.drop(this.peer, decoded.code, decoded.reason);
+    const frame = decoded.frame;
     try {
       switch (frame.t) {
         case "ping":

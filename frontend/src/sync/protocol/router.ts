@@ -38,6 +38,7 @@ export async function route(session: Session, frame: Frame, h: Handlers): Promis
     case "events":
     case "event":
     case "have":
+    case "credit":
     case "blob-get":
     case "blob-info":
     case "blob-none":
@@ -55,7 +56,7 @@ export async function route(session: Session, frame: Frame, h: Handlers): Promis
   }
 }
 
-type SharedFrame = Extract<Frame, { t: "sync" | "events" | "event" | "have" | "blob-get" | "blob-info" | "blob-none" }>;
+type SharedFrame = Extract<Frame, { t: "sync" | "events" | "event" | "have" | "credit" | "blob-get" | "blob-info" | "blob-none" }>;
 
 /** Walls and photos, between friends and between my own devices alike. */
 function routeShared(session: Session, frame: SharedFrame, h: Handlers): Promise<void> | void {
@@ -63,11 +64,13 @@ function routeShared(session: Session, frame: SharedFrame, h: Handlers): Promise
     case "sync":
       return h.wallSync.onSync(session, frame.wall, frame.since);
     case "events":
-      return h.wallSync.onEvents(session, frame.wall, frame.events, frame.keys, frame.upto, frame.done);
+      return h.wallSync.onEvents(session, frame.wall, frame.events, frame.keys, frame.upto, frame.done, frame.batchKey);
     case "event":
       return h.wallSync.onEvents(session, frame.event.wall, [frame.event], frame.keys, null, true);
     case "have":
       return h.wallSync.onHave(session, frame.walls);
+    case "credit":
+      return h.wallSync.onCredit(session, frame.n);
     default:
       return h.photos?.onFrame(session.peer, frame);
   }
@@ -81,6 +84,7 @@ function routeOwn(session: Session, frame: Frame, h: Handlers): Promise<void> | 
     case "events":
     case "event":
     case "have":
+    case "credit":
     case "blob-get":
     case "blob-info":
     case "blob-none":

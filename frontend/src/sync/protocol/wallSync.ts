@@ -8,10 +8,12 @@
 // key is pinned by me or named in the owner's list. Carried events say "via" their carrier until
 // the owner serves them to me too.
 import type { Diagnostics } from "../diagnostics";
-import { type Cursor, streamOf, verifyEvent, verifyOrder, type WallEvent } from "../events";
-import { batchEvents, type Frame, MAX_FRAME_BYTES, MAX_HAVE } from "../frames";
+import { type Identity, sign } from "../../crypto/identity";
+import { batchContent, type Cursor, streamOf, verifyEvent, verifyOrder, type WallEvent } from "../events";
+import { batchEvents, MAX_HAVE } from "../frames";
 import { canon, sameHandle } from "../handles";
 import type { Connections } from "../peers/connections";
+import { CREDIT_EVERY } from "../peers/outflow";
 import type { CatchUpBatch, Session } from "../peers/session";
 import { mayAcceptWall, mayServeWall, mayShowVouchedAuthor } from "../policy";
 import type { Budgets } from "../state/budgets";
@@ -19,12 +21,14 @@ import type { EventLog } from "../state/eventLog";
 import type { FriendBook } from "../state/friendBook";
 import type { Outbox } from "../state/outbox";
 
-/** A catch-up stores its events in transactions of about this many. */
+/** A catch-up stores its events in transactions of about this many (bench/README.md: sized by measurement). */
 export const CATCH_UP_WRITE = 2_000;
+/** …but its first transaction sooner, so that the first posts show while the rest comes. */
+export const FIRST_WRITE = 200;
 
 export interface WallSyncOptions {
   me: string;
-  myKey: string;
+  identity: Identity;
   log: EventLog;
   book: FriendBook;
   outbox: Outbox;
@@ -40,10 +44,6 @@ export interface WallSyncOptions {
   stored(events: WallEvent[], delivered: string[], via: string | undefined, from: Session): void;
   /** The owner served events I held from a carrier: their "via" marks went. */
   confirmed(): void;
-}
-
-function frameSize(frame: Frame): number {
-  return JSON.stringify(frame).length;
 }
 
 export class WallSync {
@@ -115,16 +115,35 @@ export class WallSync {
     const { verdict, from } = budgets.sync(peer, session.nonce, wall, since, log.cursorOf(wall), session.own);
     if (verdict === "repeated") return diagnostics.drop(peer, "repeated-sync", `asked again for @${wall}'s wall since ${JSON.stringify(since)}`);
     if (verdict === "over-quota") return diagnostics.drop(peer, "over-quota", "too many sync requests");
+    // Served beside what the link brings meanwhile (the friend's own catch-up for me among it).
+    void session.outflow.queue.run(() => this.serve(session, wall, from));
+  }
+
+  /**
+   * Sends a wall's events beyond ``from`` in batches, each only once the friend has room for it
+   * (``credit``): the page stays free between batches, and the friend is never buried.
+   */
+  private async serve(session: Session, wall: string, from: Cursor): Promise<void> {
+    const { me, log, budgets, diagnostics, identity } = this.options;
+    const peer = session.peer;
     const mine = sameHandle(wall, me);
     // What I carry is served only with its owner's signature on each place: the receiver checks it.
     const events = log.since(wall, from).filter((e) => mine || e.osig);
-    for (const frame of batchEvents(mine ? me : wall, events, (a) => this.keyOf(a), log.cursor(wall))) {
-      const size = frameSize(frame);
-      if (size > MAX_FRAME_BYTES) continue; // cannot happen for checked events
+    for (const { frame, size } of batchEvents(mine ? me : wall, events, (a) => this.keyOf(a), log.cursor(wall))) {
+      await session.outflow.room();
+      if (session.closed) return;
       // Carrying costs me bandwidth; giving my own devices, or a friend their own wall back, does not count.
       if (!mine && !session.own && !sameHandle(wall, peer) && !budgets.carriedWall(peer, size)) return diagnostics.drop(peer, "over-quota", "carried walls: this hour's bytes are spent");
-      session.send(frame);
+      // My own wall's batch is signed as a whole: the friend checks one signature, not one per event.
+      if (mine) frame.bsig = await sign(identity, batchContent(me, frame.events));
+      if (!session.send(frame)) return;
+      session.outflow.sent();
     }
+  }
+
+  /** The friend handled more of my catch-up's batches: more may go. */
+  onCredit(session: Session, n: number): void {
+    session.outflow.credit(n);
   }
 
   /** Events of a wall: from its owner, or carried by a friend of both. */
@@ -135,8 +154,9 @@ export class WallSync {
     keys: Record<string, string>,
     upto: number | null,
     done: boolean,
+    batchKey?: string,
   ): Promise<void> {
-    const { diagnostics, book } = this.options;
+    const { diagnostics } = this.options;
     const peer = session.peer;
     const fromOwner = mayAcceptWall(wall, peer);
     const ownerKey = this.keyOf(wall);
@@ -145,12 +165,19 @@ export class WallSync {
     // comes from its owner only.
     if (!ownerKey) return diagnostics.drop(peer, "not-owner", `sent events of @${wall}'s wall, which only its owner serves`);
     const before = this.options.log.cursorOf(wall);
-    const verdicts = fromOwner ? await this.checkFromOwner(wall, events, keys, ownerKey) : await this.checkCarried(wall, events, ownerKey);
-    const batch = session.catchUp.get(canon(wall)) ?? { events: [], delivered: [], confirmed: [], places: [] };
-    session.catchUp.set(canon(wall), batch);
+    // The owner's signature over the whole batch counts only if made with the key I pinned.
+    const verdicts = fromOwner
+      ? await this.checkFromOwner(wall, events, keys, ownerKey, batchKey === ownerKey)
+      : await this.checkCarried(wall, events, ownerKey);
+    const key = canon(wall);
+    const batch = session.catchUp.get(key) ?? { writes: 0, events: [], delivered: [], confirmed: [], places: [] };
+    session.catchUp.set(key, batch);
     this.keep(peer, wall, events, verdicts, batch, fromOwner);
-    if (!done && batch.events.length < CATCH_UP_WRITE) return;
-    session.catchUp.delete(canon(wall));
+    // Handled (held in memory, checked): the sender may send more while I write.
+    if (upto !== null) this.credit(session, done);
+    if (!done && batch.events.length < (batch.writes ? CATCH_UP_WRITE : FIRST_WRITE)) return;
+    if (done) session.catchUp.delete(key);
+    else session.catchUp.set(key, { writes: batch.writes + 1, events: [], delivered: [], confirmed: [], places: [] });
     const before_ = this.options.log.cursor(wall);
     // "Via" marks what its owner has not confirmed: not my own wall, nor what my own device kept.
     await this.store(batch, session, fromOwner || session.own || sameHandle(wall, this.options.me) ? undefined : peer);
@@ -162,15 +189,40 @@ export class WallSync {
     }
   }
 
-  /** The owner's own batch: each author's key pinned by me or vouched for by the owner. */
-  private checkFromOwner(wall: string, events: WallEvent[], keys: Record<string, string>, ownerKey: string): Promise<boolean[]> {
+  /** Tells the sender of a catch-up how many more of its batches I handled, now and then. */
+  private credit(session: Session, done: boolean): void {
+    session.owed++;
+    if (session.owed < CREDIT_EVERY && !done) return;
+    session.send({ t: "credit", n: session.owed });
+    session.owed = 0;
+  }
+
+  /**
+   * The owner's own batch. Signed as a whole by the owner (``batchSigned``), the owner's events
+   * are theirs word for word, places included; else each is checked. Other authors are checked
+   * against the keys I pinned for them, or vouched for by the owner.
+   */
+  private checkFromOwner(
+    wall: string,
+    events: WallEvent[],
+    keys: Record<string, string>,
+    ownerKey: string,
+    batchSigned: boolean,
+  ): Promise<boolean[]> {
     const { me, book } = this.options;
+    const pinned = (author: string) => (sameHandle(author, me) || book.isFriend(author) ? this.keyOf(author) : undefined);
     // Friends' keys are pinned; for the owner's other friends, the owner vouches.
-    const keyFor = (author: string) => (sameHandle(author, me) || book.isFriend(author) ? this.keyOf(author) : keys[author]);
+    const keyFor = (author: string) => (sameHandle(author, me) || book.isFriend(author) ? pinned(author) : keys[author]);
     // All of a batch's signatures are checked at once: WebCrypto answers each asynchronously.
     return Promise.all(
       events.map(async (event) => {
-        const key = sameHandle(event.wall, wall) ? keyFor(event.author) : undefined;
+        if (!sameHandle(event.wall, wall)) return false;
+        if (batchSigned) {
+          if (sameHandle(event.author, wall)) return true;
+          const known = pinned(event.author);
+          return known === undefined || verifyEvent(event, known);
+        }
+        const key = keyFor(event.author);
         if (!key || !(await verifyEvent(event, key))) return false;
         // Its place, when signed, must be signed by the owner.
         return event.osig === undefined || verifyOrder(event, ownerKey);
@@ -242,6 +294,6 @@ export class WallSync {
   }
 
   private keyOf(handle: string): string | undefined {
-    return sameHandle(handle, this.options.me) ? this.options.myKey : this.options.book.keyOf(handle);
+    return sameHandle(handle, this.options.me) ? this.options.identity.publicKey : this.options.book.keyOf(handle);
   }
 }
