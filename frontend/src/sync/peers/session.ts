@@ -30,6 +30,8 @@ export type Hello = Extract<Frame, { t: "hello" }>;
 export interface CatchUpBatch {
   /** Transactions written so far in this catch-up: the first is small, so the first posts show at once. */
   writes: number;
+  /** The write of the batch before, while it is going. */
+  writing?: Promise<void>;
   events: WallEvent[];
   delivered: string[];
   confirmed: string[];

@@ -10,7 +10,7 @@
 import type { Diagnostics } from "../diagnostics";
 import { type Identity, sign } from "../../crypto/identity";
 import { batchContent, type Cursor, streamOf, verifyEvent, verifyOrder, type WallEvent } from "../events";
-import { batchEvents, MAX_HAVE } from "../frames";
+import { type Batch, batchEvents, MAX_HAVE } from "../frames";
 import { canon, sameHandle } from "../handles";
 import type { Connections } from "../peers/connections";
 import { CREDIT_EVERY } from "../peers/outflow";
@@ -23,6 +23,10 @@ import type { Outbox } from "../state/outbox";
 
 /** A catch-up stores its events in transactions of about this many (bench/README.md: sized by measurement). */
 export const CATCH_UP_WRITE = 2_000;
+/** Batches of my wall signed ahead of the one going out. */
+const SIGN_AHEAD = 4;
+/** The sender lets the page run between every few batches (each takes about a millisecond). */
+const YIELD_EVERY = 8;
 /** …but its first transaction sooner, so that the first posts show while the rest comes. */
 export const FIRST_WRITE = 200;
 
@@ -129,14 +133,32 @@ export class WallSync {
     const mine = sameHandle(wall, me);
     // What I carry is served only with its owner's signature on each place: the receiver checks it.
     const events = log.since(wall, from).filter((e) => mine || e.osig);
-    for (const { frame, size } of batchEvents(mine ? me : wall, events, (a) => this.keyOf(a), log.cursor(wall))) {
-      await session.outflow.room();
+    const batches = batchEvents(mine ? me : wall, events, (a) => this.keyOf(a), log.cursor(wall))[Symbol.iterator]();
+    // My own wall's batches are signed as wholes (the friend checks one signature, not one per
+    // event), a few ahead of the one going out, so that the link never waits on a signature.
+    const ahead: { batch: Batch; signed: Promise<unknown> }[] = [];
+    const fill = () => {
+      while (ahead.length < SIGN_AHEAD) {
+        const next = batches.next();
+        if (next.done) return;
+        const batch = next.value;
+        const signed = mine ? sign(identity, batchContent(me, batch.frame.events)).then((sig) => (batch.frame.bsig = sig)) : Promise.resolve();
+        ahead.push({ batch, signed });
+      }
+    };
+    for (let sent = 1; ; sent++) {
+      fill();
+      const next = ahead.shift();
+      if (!next) return;
+      const { batch, signed } = next;
+      await Promise.all([signed, session.outflow.room()]);
+      // Room and signatures can be there at once for batch after batch: the page gets its turn.
+      if (sent % YIELD_EVERY === 0) await new Promise((resolve) => setTimeout(resolve, 0));
       if (session.closed) return;
       // Carrying costs me bandwidth; giving my own devices, or a friend their own wall back, does not count.
-      if (!mine && !session.own && !sameHandle(wall, peer) && !budgets.carriedWall(peer, size)) return diagnostics.drop(peer, "over-quota", "carried walls: this hour's bytes are spent");
-      // My own wall's batch is signed as a whole: the friend checks one signature, not one per event.
-      if (mine) frame.bsig = await sign(identity, batchContent(me, frame.events));
-      if (!session.send(frame)) return;
+      if (!mine && !session.own && !sameHandle(wall, peer) && !budgets.carriedWall(peer, batch.size))
+        return diagnostics.drop(peer, "over-quota", "carried walls: this hour's bytes are spent");
+      if (!session.send(batch.frame)) return;
       session.outflow.sent();
     }
   }
@@ -164,29 +186,48 @@ export class WallSync {
     // need the owner's key (mine for my own wall, back from a friend), so a stranger's wall
     // comes from its owner only.
     if (!ownerKey) return diagnostics.drop(peer, "not-owner", `sent events of @${wall}'s wall, which only its owner serves`);
+    const key = canon(wall);
+    // A live event's gap is judged by what is stored: a catch-up's write still going comes first.
+    if (upto === null) await session.catchUp.get(key)?.writing;
     const before = this.options.log.cursorOf(wall);
     // The owner's signature over the whole batch counts only if made with the key I pinned.
     const verdicts = fromOwner
       ? await this.checkFromOwner(wall, events, keys, ownerKey, batchKey === ownerKey)
       : await this.checkCarried(wall, events, ownerKey);
-    const key = canon(wall);
     const batch = session.catchUp.get(key) ?? { writes: 0, events: [], delivered: [], confirmed: [], places: [] };
     session.catchUp.set(key, batch);
     this.keep(peer, wall, events, verdicts, batch, fromOwner);
     // Handled (held in memory, checked): the sender may send more while I write.
     if (upto !== null) this.credit(session, done);
     if (!done && batch.events.length < (batch.writes ? CATCH_UP_WRITE : FIRST_WRITE)) return;
-    if (done) session.catchUp.delete(key);
-    else session.catchUp.set(key, { writes: batch.writes + 1, events: [], delivered: [], confirmed: [], places: [] });
-    const before_ = this.options.log.cursor(wall);
-    // "Via" marks what its owner has not confirmed: not my own wall, nor what my own device kept.
-    await this.store(batch, session, fromOwner || session.own || sameHandle(wall, this.options.me) ? undefined : peer);
-    if (this.options.log.cursor(wall) > before_) this.advertise(wall, peer);
+    // One write at a time, in order, while the next batch fills: the link is not held up by the
+    // disk, and no more than two batches are ever held in memory.
+    const next: CatchUpBatch | undefined = done ? undefined : { writes: batch.writes + 1, events: [], delivered: [], confirmed: [], places: [] };
+    if (next) session.catchUp.set(key, next);
+    else session.catchUp.delete(key);
+    await batch.writing;
+    const written = this.write(batch, session, wall, fromOwner);
+    if (next) {
+      next.writing = written.catch((error: unknown) =>
+        diagnostics.drop(peer, "handler-error", `storing @${wall}'s events: ${error instanceof Error ? error.message : String(error)}`),
+      );
+      return;
+    }
+    await written;
     // A live event beyond what I hold means I missed some: catch up from my cursor.
     const first = events[0];
     if (fromOwner && upto === null && first?.seq !== undefined && first.seq > (before[streamOf(first)] ?? 0) + 1) {
       session.send({ t: "sync", wall, since: this.options.log.cursorOf(wall) });
     }
+  }
+
+  /** Stores a batch; friends who may have the wall hear it ran further. */
+  private async write(batch: CatchUpBatch, session: Session, wall: string, fromOwner: boolean): Promise<void> {
+    const { log, me } = this.options;
+    const before = log.cursor(wall);
+    // "Via" marks what its owner has not confirmed: not my own wall, nor what my own device kept.
+    await this.store(batch, session, fromOwner || session.own || sameHandle(wall, me) ? undefined : session.peer);
+    if (log.cursor(wall) > before) this.advertise(wall, session.peer);
   }
 
   /** Tells the sender of a catch-up how many more of its batches I handled, now and then. */
