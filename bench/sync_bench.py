@@ -10,14 +10,19 @@ user (tests/e2e/harness.py does the server, the browser and the sign-ups). What 
 2. friend  (a) bob clicks Accept on alice's request -> alice's Friends list shows "@bob online";
            (b) bob reloads -> bob's page shows the post alice wrote while he was reloading.
 3. catchup bob is offline, alice's wall gets 10,000 signed posts (seeded into her IndexedDB with
-           the app's own code, bench/seed/seed.ts), bob comes back: from his page's navigation
-           start until his IndexedDB holds all of them. As events/s, MB/s of event JSON, and as a
-           fraction of the raw channel measured above (DESIGN: catch-up aims at >= 1/2 of it).
+           the app's own code, bench/seed/seed.ts: signed and placed as the app writes them), bob
+           comes back on his view of her wall: from his page's navigation start until his
+           IndexedDB holds all of them. As events/s, MB/s of event JSON, and as a fraction of the
+           raw channel measured above (DESIGN: catch-up aims at >= 1/2 of it); the longest
+           main-thread task on both pages; and the time from bob's link to alice connected until
+           20 of her posts are on his screen (goal <= 2 s). Then again for a larger wall (50,000
+           by default: 40,000 more posts on the same wall, caught up by another friend of hers
+           who holds none of them), so that the growth with wall size shows in one table.
 
 Figures go to bench/results/sync-<date>.json and bench/results/sync-latest.md (and stdout).
 Run it with `make bench`, or by hand inside a network namespace:
 
-    scripts/in-netns .venv/bin/python bench/sync_bench.py [--events 10000] [--reconnects 5]
+    scripts/in-netns .venv/bin/python bench/sync_bench.py [--events 10000,50000] [--reconnects 5]
 
 Nothing here is a test: no figure is asserted. A figure that could not be measured is reported
 as such, with the reason, and the exit status is 1.
@@ -28,6 +33,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -48,7 +54,7 @@ if str(ROOT) not in sys.path:
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
 
-from bench.common import fmt, log, section  # noqa: E402
+from bench.common import build_bundle, fmt, log, section  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
     PASSWORD,
     TIMEOUT_MS,
@@ -64,6 +70,8 @@ BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 JS = BENCH / "js"
 ESBUILD = ROOT / "frontend" / "node_modules" / ".bin" / "esbuild"
+# The store's write rate (section 1): events written, and how many a transaction (as CATCH_UP_WRITE).
+STORE_N, STORE_BATCH = 10_000, 2_000
 PROFILES = ROOT / "test-results" / "bench"  # CPU profiles (--profile), for Chrome DevTools; not committed
 
 MiB = 1024 * 1024
@@ -73,6 +81,9 @@ PEER_MS = 30_000
 VERIFY_N = 5_000
 SHOW_WALL_TIMEOUT_MS = 120_000
 WATCH_KEY = "peerwall-bench-watch"
+FIRST_POSTS = 20  # "time to the first 20 posts on screen after the channel opens" (issue 14)
+FIRST_POSTS_GOAL_MS = 2_000
+SEED_TEXT = "bench post "  # every post bench/seed/seed.ts writes starts so
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -88,23 +99,7 @@ def mbps(nbytes: float, ms: float) -> float:
 
 def build_seed_bundle(directory: Path) -> str:
     """bench/seed/seed.ts and the app's own modules, bundled for injection into a page."""
-    if not ESBUILD.exists():
-        raise RuntimeError(f"{ESBUILD.relative_to(ROOT)} is missing: run `make install` first")
-    out = directory / "seed.js"
-    subprocess.run(
-        [
-            str(ESBUILD),
-            str(BENCH / "seed" / "seed.ts"),
-            "--bundle",
-            "--format=iife",
-            "--target=chrome110",
-            f"--outfile={out}",
-            "--log-level=warning",
-        ],
-        cwd=ROOT / "frontend",
-        check=True,
-    )
-    return out.read_text()
+    return build_bundle(BENCH / "seed" / "seed.ts", directory)
 
 
 def build_readable_app(directory: Path) -> bytes:
@@ -286,8 +281,46 @@ def bench_state(page: Page) -> dict[str, Any]:
     return page.evaluate(
         "() => ({ marks: { ...window.__peerwallBench.marks }, timeOrigin: window.__peerwallBench.timeOrigin,"
         " wire: window.__peerwallBench.wire, longTasks: window.__peerwallBench.longTasks,"
-        " visibility: document.visibilityState })"
+        " counts: { ...window.__peerwallBench.counts }, visibility: document.visibilityState })"
     )
+
+
+def chromium_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each Chromium process, by its kind (--type=)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = (Path("/proc") / pid / "cmdline").read_bytes().split(b"\0")
+            stat = (Path("/proc") / pid / "stat").read_text()
+        except OSError:
+            continue
+        # Chromium rewrites its command line into one string (its process title): split on spaces too.
+        args = [a for part in cmdline for a in part.decode(errors="replace").split(" ") if a]
+        if not args or "chrom" not in Path(args[0]).name:
+            continue
+        kind = next((a[7:] for a in args if a.startswith("--type=")), "browser")
+        if kind == "utility":
+            sub = next((a.split("=", 1)[1] for a in args if a.startswith("--utility-sub-type=")), kind)
+            kind = sub.rsplit(".", 1)[-1]
+        fields = stat.rsplit(")", 1)[1].split()
+        used[f"{kind}:{pid}"] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def cpu_between(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, Any]:
+    """What Chromium's processes used of the machine's cores over a window, by process."""
+    spent = {k: round(v - before.get(k, 0.0), 2) for k, v in after.items() if v - before.get(k, 0.0) >= 0.01}
+    total = sum(spent.values())
+    return {
+        "window_s": round(seconds, 2),
+        "cpu_s": round(total, 2),
+        "cores_busy": round(total / seconds, 2) if seconds > 0 else None,
+        "cores": os.cpu_count(),
+        "by_process": dict(sorted(spent.items(), key=lambda kv: -kv[1])),
+    }
 
 
 def long_tasks(state: dict[str, Any], start: float, end: float) -> dict[str, Any]:
@@ -364,6 +397,16 @@ def bench_raw(browser: Browser, base_url: str, reps: int) -> dict[str, Any]:
         one.append(run)
     # What every received event costs at least: one Ed25519 verification.
     verify = page.evaluate("(n) => window.__rawBench.verify(n)", VERIFY_N)
+    # What every received event costs at least: its write to IndexedDB, by the app's own store.
+    with tempfile.TemporaryDirectory() as tmp:
+        # Evaluated, not a script tag: the app's pages allow no inline script (CSP).
+        page.evaluate(build_bundle(BENCH / "idb" / "write_sizes.ts", Path(tmp)))
+    name = f"bench-store-{secrets.token_hex(4)}"
+    store = page.evaluate("([s, n, name]) => window.peerwallWriteSizes(s, n, name)", [STORE_BATCH, STORE_N, name])
+    page.evaluate(
+        "(name) => new Promise((r) => { const q = indexedDB.deleteDatabase(name); q.onsuccess = q.onerror = r; })", name
+    )
+    store = {"n": STORE_N, "batch": STORE_BATCH, "ms": round(store["ms"]), "perS": round(STORE_N / store["ms"] * 1000)}
     context.close()
 
     contexts = [browser.new_context(), browser.new_context()]
@@ -400,6 +443,7 @@ def bench_raw(browser: Browser, base_url: str, reps: int) -> dict[str, Any]:
         "one_page": {"runs": one, "median_mbps": median([r["mbps"] for r in one])},
         "two_pages": {"runs": two, "median_mbps": median([r["mbps"] for r in two])},
         "ed25519_verify": verify,
+        "store_write": store,
     }
 
 
@@ -543,6 +587,13 @@ def big_wall_figures(page: Page, owner: str, posts: int) -> dict[str, Any]:
     queries compute accessible names over the whole page, which takes minutes on such a wall."""
     figures: dict[str, Any] = {"posts": posts}
     try:
+        # bob is on that wall already (the catch-up's view): away to his own first, so that the route changes.
+        page.evaluate("() => { location.hash = '/'; }")
+        page.wait_for_function(
+            "(h) => [...document.querySelectorAll('h1')].every((e) => e.textContent.trim() !== h)",
+            arg=f"@{owner}",
+            timeout=SHOW_WALL_TIMEOUT_MS,
+        )
         started = time.monotonic()
         shown = page.evaluate(SHOW_WALL, {"route": f"/wall/{owner}", "count": posts, "timeoutMs": SHOW_WALL_TIMEOUT_MS})
         figures["all_articles_in_page_s"] = None if shown["ms"] is None else round(shown["ms"] / 1000, 2)
@@ -561,58 +612,91 @@ def big_wall_figures(page: Page, owner: str, posts: int) -> dict[str, Any]:
     return figures
 
 
+def receiver_watch(owner: str) -> dict[str, Any]:
+    """What a catching-up friend's next page watches: the link to ``owner`` and the first posts of her wall."""
+    return {"friend": owner, "wallPosts": {"owner": owner, "count": FIRST_POSTS, "text": SEED_TEXT}}
+
+
+def go_offline(user: User, owner: User) -> int:
+    """``user``'s pages close (his context, cookies and IndexedDB stay); his next page will watch for
+    ``owner``'s link and wall. Returns how many events of ``owner``'s wall he holds."""
+    page = user.page
+    watch_next_load(page, receiver_watch(owner.handle))
+    held = page.evaluate(COUNT_WALL, {"db": f"peerwall-{user.handle.lower()}", "wall": owner.handle})
+    for p in list(user.context.pages):
+        p.close()
+    return held
+
+
+class Seeded:
+    """How many posts bench/seed/seed.ts has put on alice's wall so far, and their JSON bytes."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.json_bytes = 0
+
+
 def bench_catchup(
     base_url: str,
     alice: User,
     bob: User,
-    count: int,
+    size: int,
+    seeded: Seeded,
     seed_js: str,
     timeout_s: float,
+    held_before: int | None = None,
+    also_offline: tuple[User, ...] = (),
     readable_app: bytes | None = None,
     big_wall: bool = False,
 ) -> dict[str, Any]:
-    """Catch-up of ``count`` events; with ``readable_app``, both pages run it under the CPU profiler;
-    with ``big_wall``, bob then opens alice's wall and writes on it."""
+    """Catch-up of alice's wall once it holds ``size`` seeded posts (``seeded`` says how many it holds
+    already: only the rest is seeded now) by ``bob``, who comes back on his view of her wall.
+
+    ``held_before``: what bob held of her wall when he went offline (his pages already closed by
+    go_offline); None: he is online now and goes offline here. ``also_offline``: other friends of
+    alice who must be offline meanwhile (their pages are closed here). With ``readable_app`` (the
+    caller routes app.js to it), both pages run under the CPU profiler; with ``big_wall``, bob
+    then opens alice's wall and writes on it."""
     db_bob = f"peerwall-{bob.handle.lower()}"
     db_alice = f"peerwall-{alice.handle.lower()}"
+    scale = max(1.0, size / 10_000)  # the time bounds grow with the wall
 
-    # bob goes offline: his pages close, his context (cookies, IndexedDB) stays.
-    watch_next_load(bob.page, {"friend": alice.handle})
-    before_bob = bob.page.evaluate(COUNT_WALL, {"db": db_bob, "wall": alice.handle})
-    for page in list(bob.context.pages):
-        page.close()
+    # bob goes offline (and whoever else must be): pages closed, contexts (cookies, IndexedDB) kept.
+    before_bob = go_offline(bob, alice) if held_before is None else held_before
+    for other in also_offline:
+        if other.context.pages:
+            go_offline(other, alice)
     go(alice.page, "/friends", "Friends")
-    friends_region(alice.page).locator("li.friend").filter(has_text=f"@{bob.handle}").locator(
-        ".presence.is-offline"
-    ).wait_for(timeout=PEER_MS)
+    for user in (bob, *also_offline):
+        friends_region(alice.page).locator("li.friend").filter(has_text=f"@{user.handle}").locator(
+            ".presence.is-offline"
+        ).wait_for(timeout=PEER_MS)
 
-    # alice's wall grows by `count` signed posts, written by the app's own code into her IndexedDB.
+    # alice's wall grows to `size` signed posts, written by the app's own code into her IndexedDB.
+    count = size - seeded.count
+    if count <= 0:
+        raise RuntimeError(f"alice's wall holds {seeded.count} seeded posts already: nothing to add for {size}")
     alice.page.add_script_tag(content=seed_js)
     seed = alice.page.evaluate("([h, n]) => window.peerwallSeed(h, n)", [alice.handle, count])
+    seeded.count += seed["count"]
+    seeded.json_bytes += seed["jsonBytes"]
     log(
         f"  seeded {seed['count']} posts ({seed['jsonBytes'] / MB:.2f} MB of JSON) in "
-        f"{(seed['signMs'] + seed['writeMs']) / 1000:.1f} s"
+        f"{(seed['signMs'] + seed['writeMs']) / 1000:.1f} s: {seeded.count} on alice's wall"
     )
     target = alice.page.evaluate(COUNT_WALL, {"db": db_alice, "wall": alice.handle})
-
-    if readable_app is not None:
-        for user in (alice, bob):
-            user.context.route(
-                "**/static/frontend/app.js*",
-                lambda route: route.fulfill(body=readable_app, content_type="text/javascript"),
-            )
 
     # alice reloads: her engine loads everything from the store. She waits on the Friends view.
     watch_next_load(alice.page, {"friend": bob.handle})
     alice.page.reload(wait_until="commit")
-    wait_mark(alice.page, "appRendered", 120_000)
+    wait_mark(alice.page, "appRendered", int(120_000 * scale))
     wait_mark(alice.page, "brokerOnline", PEER_MS)
     sa0 = bench_state(alice.page)
     alice_load = {k: round(v - sa0["timeOrigin"], 1) for k, v in sa0["marks"].items() if not k.startswith("click:")}
     watch_next_load(alice.page, None)
     time.sleep(0.5)  # let alice's first renders settle before bob arrives
 
-    # bob comes back: a new page on /app/ in his context.
+    # bob comes back: a new page in his context, on alice's wall.
     page = bob.context.new_page()
     bob.page = page
     profilers: dict[str, Profiler] = {}
@@ -622,13 +706,23 @@ def bench_catchup(
         profilers = {"bob": Profiler(page), "alice": Profiler(alice.page)}
         for profiler in profilers.values():
             profiler.start()
-    page.goto(app_url(base_url, "/"), wait_until="commit")
+    cpu_before, wall_before = chromium_cpu(), time.monotonic()
+    page.goto(app_url(base_url, f"/wall/{alice.handle}"), wait_until="commit")
     poll = page.evaluate(
-        POLL_WALL, {"db": db_bob, "wall": alice.handle, "target": target, "timeoutMs": int(timeout_s * 1000)}
+        POLL_WALL, {"db": db_bob, "wall": alice.handle, "target": target, "timeoutMs": int(timeout_s * scale * 1000)}
     )
+    # The poll returns as the last event is stored (it samples every few ms).
+    cpu = cpu_between(cpu_before, chromium_cpu(), time.monotonic() - wall_before)
+    if poll["reached"]:
+        try:  # the first posts are normally long on screen by now; if not, give them a little longer
+            wait_mark(page, "wallPostsFrame", 30_000)
+        except RuntimeError as error:
+            log(f"  {error}")
     sb, sa = bench_state(page), bench_state(alice.page)
     watch_next_load(page, None)
-    profiles = {who: profiler.stop(PROFILES / f"catchup-{who}.cpuprofile") for who, profiler in profilers.items()}
+    profiles = {
+        who: profiler.stop(PROFILES / f"catchup-{size}-{who}.cpuprofile") for who, profiler in profilers.items()
+    }
 
     t0 = poll["timeOrigin"]
     samples = poll["samples"]
@@ -638,22 +732,27 @@ def bench_catchup(
     dispatched = [m for m in sb["wire"]["recv"] if m[2] == "events"]
     sent = [m for m in sa["wire"]["sent"] if m[2] == "events" and m[0] >= t0]
     rel = lambda t: None if t is None else round(t - t0, 1)  # noqa: E731
+    bytes_per_event = seeded.json_bytes / seeded.count
     result: dict[str, Any] = {
-        "events_seeded": seed["count"],
-        "event_json_bytes": seed["jsonBytes"],
-        "bytes_per_event": round(seed["jsonBytes"] / seed["count"], 1),
+        # The wall's seeded posts (all of which bob catches up), and what this round added to it.
+        "events_seeded": seeded.count,
+        "seeded_now": seed["count"],
+        "event_json_bytes": seeded.json_bytes,
+        "bytes_per_event": round(bytes_per_event, 1),
         "seed": {"sign_ms": round(seed["signMs"]), "write_ms": round(seed["writeMs"])},
         "alice_reload_ms": alice_load,
         "target_events_on_wall": target,
+        "receiver": bob.handle,
         "bob_had_before": before_bob,
         "bob_has_after": samples[-1][1],
+        "new_events": new_events,
         "complete": poll["reached"],
         "visibility": {"alice": sa["visibility"], "bob": sb["visibility"]},
     }
     if not poll["reached"]:
         result["error"] = (
-            f"catch-up incomplete after {timeout_s:.0f} s: bob holds {samples[-1][1]} of {target} events of "
-            f"@{alice.handle}'s wall"
+            f"catch-up incomplete after {timeout_s * scale:.0f} s: bob holds {samples[-1][1]} of {target} events "
+            f"of @{alice.handle}'s wall"
         )
     # The timeline, in ms after bob's navigation start.
     timeline: dict[str, float | None] = {k: rel(v) for k, v in sb["marks"].items() if not k.startswith("click:")}
@@ -675,12 +774,17 @@ def bench_catchup(
     timeline["bob_first_stored"] = rel(first_growth)
     timeline["bob_all_stored"] = rel(done_at)
     result["timeline_ms"] = dict(sorted(timeline.items(), key=lambda kv: kv[1] if kv[1] is not None else 1e18))
+    # Both pages' main threads over the same window: bob's navigation start → all stored.
     result["bob_long_tasks"] = long_tasks(sb, t0, done_at)
+    result["alice_long_tasks"] = long_tasks(sa, t0, done_at)
+    # Is the machine the bound? What every Chromium process used of its cores over the window.
+    result["chromium_cpu"] = cpu
+    result["first_posts"] = first_posts(sb["marks"], sb["counts"], t0)
     # Progress, thinned to about 40 points, for whoever wants the curve.
     step = max(1, len(samples) // 40)
     result["progress_ms_count"] = [[round(t - t0), n] for t, n in samples[::step]] + [[round(done_at - t0), new_events]]
 
-    nbytes = seed["jsonBytes"] * new_events / seed["count"]
+    nbytes = bytes_per_event * new_events
     total_ms = done_at - t0
     result["from_navigation"] = {
         "ms": round(total_ms, 1),
@@ -703,11 +807,188 @@ def bench_catchup(
     return result
 
 
+def first_posts(marks: dict[str, float], counts: dict[str, int], t0: float) -> dict[str, Any]:
+    """Time to the first FIRST_POSTS seeded posts on bob's view of alice's wall, after his link to her
+    connected (the Friends list shows her connected: hello and proof done over the data channel)."""
+    connected = marks.get("friendConnected")
+    in_page = marks.get("wallPosts")
+    frame = marks.get("wallPostsFrame")
+    shown = frame if frame is not None else in_page
+    out: dict[str, Any] = {
+        "posts": FIRST_POSTS,
+        "goal_ms": FIRST_POSTS_GOAL_MS,
+        "most_seen": counts.get("wallPosts"),
+        "link_connected_ms": None if connected is None else round(connected - t0, 1),
+        "in_page_ms": None if in_page is None else round(in_page - t0, 1),
+        "frame_ms": None if frame is None else round(frame - t0, 1),
+    }
+    if connected is not None and shown is not None:
+        out["after_link_connected_ms"] = round(shown - connected, 1)
+        out["verdict"] = "met" if shown - connected <= FIRST_POSTS_GOAL_MS else "missed"
+    else:
+        out["after_link_connected_ms"] = None
+        out["verdict"] = "not measured"
+    return out
+
+
 # --- the report --------------------------------------------------------------------------------
 
 
 def ratio(a: float | None, b: float | None, digits: int = 3) -> str:
     return fmt(a / b if a is not None and b else None, "", digits)
+
+
+def catchup_rounds(results: dict[str, Any]) -> list[tuple[int | None, dict[str, Any]]]:
+    """(wall size, figures) of every catch-up, smallest first: "catchup", then "catchup_more"."""
+    sizes = list(results.get("parameters", {}).get("events") or [])
+    rounds = [results["catchup"]] if "catchup" in results else []
+    rounds += results.get("catchup_more", [])
+    return [(sizes[i] if i < len(sizes) else None, cu) for i, cu in enumerate(rounds)]
+
+
+def catchup_report(results: dict[str, Any], one: float | None, two: float | None) -> list[str]:
+    rounds = catchup_rounds(results)
+    if not rounds:
+        return []
+    sizes = " and ".join(f"{size:,}" if size else "?" for size, _cu in rounds)
+    out = [f"## 3. Catch-up on reconnect: walls of {sizes} events", ""]
+    out += [
+        "Each wall size is caught up by a friend of alice's who was offline while the posts were written and holds "
+        "none of them; he comes back on his view of her wall. Long tasks (≥ 50 ms) on both pages over the same "
+        "window, bob's navigation start → all stored. First posts: from bob's link to alice connected (his "
+        f"Friends list shows her connected) until {FIRST_POSTS} of the new posts are on his view of her wall (the "
+        "animation frame after they are in the page).",
+        "",
+        "| wall | events caught up | MB of JSON | alice's first `events` frame → all stored | MB/s | "
+        "÷ raw two contexts (target ≥ 0.5) | bob: longest task (all long tasks) | alice: longest task (all long "
+        f"tasks) | first {FIRST_POSTS} posts after the link connected (goal ≤ {FIRST_POSTS_GOAL_MS / 1000:g} s) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for size, cu in rounds:
+        label = f"{size:,}" if size else "?"
+        if "events_seeded" not in cu:
+            out.append(f"| {label} | NOT MEASURED: {cu.get('error')} | | | | | | | |")
+            continue
+        tr = cu.get("transfer") or {}
+        r = tr["mbps"] / two if tr.get("mbps") and two else None
+        bl, al, fp = cu["bob_long_tasks"], cu.get("alice_long_tasks"), cu.get("first_posts") or {}
+        seconds = tr["ms"] / 1000 if tr.get("ms") else None
+        verdict = "n/a" if r is None else "met" if r >= 0.5 else "missed"
+        out.append(
+            f"| {label}{' (INCOMPLETE)' if cu.get('error') else ''} | {cu['new_events']:,} | "
+            f"{cu['bytes_per_event'] * cu['new_events'] / MB:.2f} | {fmt(seconds, ' s', 2)} | "
+            f"{fmt(tr.get('mbps'), '', 2)} | **{fmt(r, '', 3)}** ({verdict})"
+            f" | {bl['longest_ms']:,} ms ({bl['busy_ms']:,} ms) | "
+            + (f"{al['longest_ms']:,} ms ({al['busy_ms']:,} ms)" if al else "n/a")
+            + f" | **{fmt(fp.get('after_link_connected_ms'), ' ms', 0)}** ({fp.get('verdict', 'not measured')}) |"
+        )
+    for size, cu in rounds:
+        out += ["", f"### {size:,} events" if size else "### ?", ""]
+        if "events_seeded" not in cu:
+            out.append(f"NOT MEASURED: {cu.get('error')}")
+            continue
+        out += catchup_details(results, cu, one, two)
+    out.append("")
+    return out
+
+
+def catchup_details(results: dict[str, Any], cu: dict[str, Any], one: float | None, two: float | None) -> list[str]:
+    out: list[str] = []
+    if cu.get("error"):
+        out += [f"INCOMPLETE: {cu['error']}", ""]
+    nav, tr = cu["from_navigation"], cu.get("transfer")
+    out += [
+        f"alice's wall: {cu['events_seeded']:,} seeded posts ({cu.get('seeded_now', cu['events_seeded']):,} of them "
+        f"added for this round), {cu['event_json_bytes'] / MB:.2f} MB of event JSON ({cu['bytes_per_event']:.0f} B an "
+        f"event, as stored: with seq, dev and osig). bob (@{cu.get('receiver', '?')}) held "
+        f"{cu['bob_had_before']:,} events of it and caught up {cu.get('new_events', 0):,}, in "
+        f"{cu.get('events_frames', '?')} `events` frames ({cu.get('events_frame_bytes', 0) / MB:.2f} MB).",
+        "",
+        "| from → to | time | events/s | MB/s | ÷ raw two contexts | ÷ raw one page |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| bob's navigation start → all in his IndexedDB | {fmt(nav['ms'] / 1000, ' s', 2)} | "
+        f"{fmt(nav['events_per_s'], '', 0)} | {fmt(nav['mbps'], '', 2)} | {ratio(nav['mbps'], two)} | "
+        f"{ratio(nav['mbps'], one)} |",
+    ]
+    if tr:
+        verdict = "met" if two and tr["mbps"] / two >= 0.5 else "missed"
+        out.append(
+            f"| alice's first `events` frame sent → all stored (as the raw figure is timed) | "
+            f"{fmt(tr['ms'] / 1000, ' s', 2)} | {fmt(tr['events_per_s'], '', 0)} | {fmt(tr['mbps'], '', 2)} | "
+            f"**{ratio(tr['mbps'], two)}** (target ≥ 0.5: {verdict}) | {ratio(tr['mbps'], one)} |"
+        )
+    bl, al = cu["bob_long_tasks"], cu.get("alice_long_tasks")
+    out += [
+        "",
+        "Timeline, ms after bob's navigation start: "
+        + ", ".join(f"{k} {fmt(v, '', 0)}" for k, v in cu["timeline_ms"].items())
+        + ".",
+        "",
+        f"Main thread in long tasks (≥ 50 ms) during those {bl['window_ms']:,} ms: bob (receives) {bl['count']} "
+        f"task{'' if bl['count'] == 1 else 's'}, {bl['busy_ms']:,} ms, the longest {bl['longest_ms']:,} ms"
+        + (
+            f"; alice (sends) {al['count']} task{'' if al['count'] == 1 else 's'}, {al['busy_ms']:,} ms, the longest "
+            f"{al['longest_ms']:,} ms"
+            if al
+            else ""
+        )
+        + f" (goal: none over 100 ms). alice's reload with {cu['target_events_on_wall']:,} events on her wall: app "
+        f"shown {fmt(cu['alice_reload_ms'].get('appRendered'), ' ms', 0)} after navigation start.",
+    ]
+    fp = cu.get("first_posts")
+    if fp:
+        out += [
+            "",
+            f"First {fp['posts']} posts on bob's view of alice's wall: the link connected at "
+            f"{fmt(fp['link_connected_ms'], ' ms', 0)}, {fp['posts']} posts in the page at "
+            f"{fmt(fp['in_page_ms'], ' ms', 0)}, in the next frame at {fmt(fp['frame_ms'], ' ms', 0)} (after bob's "
+            f"navigation start): **{fmt(fp['after_link_connected_ms'], ' ms', 0)} after the link connected** "
+            f"(goal ≤ {fp['goal_ms']:,} ms: {fp['verdict']})."
+            + (
+                f" The most seen at once: {fp['most_seen']}."
+                if fp.get("in_page_ms") is None and fp.get("most_seen") is not None
+                else ""
+            ),
+        ]
+    cpu = cu.get("chromium_cpu")
+    if cpu:
+        top = ", ".join(f"{k.split(':')[0]} {v:.2f}" for k, v in list(cpu["by_process"].items())[:6])
+        out += [
+            "",
+            f"CPU over the same window ({cpu['window_s']:.2f} s, /proc of every Chromium process): "
+            f"{cpu['cpu_s']:.2f} CPU-seconds, **{cpu['cores_busy']:.2f} of the machine's {cpu['cores']} cores** "
+            f"busy on average (the app's Worker runs in its page's renderer). By process, CPU-seconds: {top}.",
+        ]
+    w = results.get("raw", {}).get("store_write")
+    if w and two:
+        ceiling = mbps(w["perS"] * cu["bytes_per_event"], 1000)
+        out += [
+            "",
+            f"Writing them alone, at section 1's rate of the app's store ({fmt(w['perS'], ' events/s', 0)}), would "
+            f"take {fmt(cu.get('new_events', cu['events_seeded']) / w['perS'], ' s', 2)}: a ceiling of "
+            f"{fmt(ceiling, ' MB/s', 2)} = **{ratio(ceiling, two, 2)} of the raw channel** between two contexts, "
+            "however well everything else overlaps it.",
+        ]
+    big = cu.get("big_wall")
+    if big:
+        out += [
+            "",
+            f"Then (--big-wall) bob opens alice's wall of {big['posts']:,} posts, each rendered: all articles in "
+            f"the page after {fmt(big.get('all_articles_in_page_s'), ' s', 1)}, the page answers again after "
+            f"{fmt(big.get('page_answers_again_s'), ' s', 1)}; one more post by bob shows "
+            f"{fmt(big.get('one_more_post_shown_s'), ' s', 1)} after his click on Post."
+            + (f" Stopped: {big['error']}." if "error" in big else ""),
+        ]
+    for who, prof in cu.get("profiles", {}).items():
+        out += [
+            "",
+            f"CPU profile of {who}'s page over {prof['span_ms']:,.0f} ms (--profile, unminified app): self time "
+            + "; ".join(f"{k} {v:,.0f}" for k, v in prof["self_ms"][:12])
+            + ". Total (inclusive) time: "
+            + "; ".join(f"{k} {v:,.0f}" for k, v in prof["total_ms"][:16])
+            + ".",
+        ]
+    return out
 
 
 def summary(results: dict[str, Any]) -> str:
@@ -754,7 +1035,16 @@ def summary(results: dict[str, Any]) -> str:
                 "",
                 f"Ed25519 verification with WebCrypto in this browser ({v['n']:,} signatures): "
                 f"{fmt(v['oneByOnePerS'], '/s', 0)} awaited one by one, {fmt(v['allAtOncePerS'], '/s', 0)} all at "
-                "once. Every event a catch-up brings is verified, so this bounds it (see section 3).",
+                "once. A catch-up from the wall's owner checks one signature a batch (bsig, about 27 events) and "
+                "one per event by someone else whose key I pinned; a carried wall one or two per event.",
+            ]
+        w = raw.get("store_write")
+        if w:
+            out += [
+                "",
+                f"The app's store (Repository.write, {w['batch']:,} events a transaction, as a catch-up writes): "
+                f"{w['n']:,} events of the catch-up's shape in {w['ms']:,} ms, **{w['perS']:,} events/s**. Every "
+                "event a catch-up brings is written, so this bounds it (see section 3).",
             ]
     out.append("")
 
@@ -789,71 +1079,7 @@ def summary(results: dict[str, Any]) -> str:
         ]
     out.append("")
 
-    cu = results.get("catchup", {})
-    out += [f"## 3. Catch-up of {cu.get('events_seeded', 0):,} events on reconnect", ""]
-    if cu and "events_seeded" not in cu:
-        out.append(f"NOT MEASURED: {cu.get('error')}")
-    elif cu:
-        if cu.get("error"):
-            out += [f"INCOMPLETE: {cu['error']}", ""]
-        nav, tr = cu["from_navigation"], cu.get("transfer")
-        out += [
-            f"{cu['event_json_bytes'] / MB:.2f} MB of event JSON ({cu['bytes_per_event']:.0f} B an event) in "
-            f"{cu.get('events_frames', '?')} `events` frames ({cu.get('events_frame_bytes', 0) / MB:.2f} MB).",
-            "",
-            "| from → to | time | events/s | MB/s | ÷ raw two contexts | ÷ raw one page |",
-            "| --- | --- | --- | --- | --- | --- |",
-            f"| bob's navigation start → all in his IndexedDB | {fmt(nav['ms'] / 1000, ' s', 2)} | "
-            f"{fmt(nav['events_per_s'], '', 0)} | {fmt(nav['mbps'], '', 2)} | {ratio(nav['mbps'], two)} | "
-            f"{ratio(nav['mbps'], one)} |",
-        ]
-        if tr:
-            verdict = "met" if two and tr["mbps"] / two >= 0.5 else "missed"
-            out.append(
-                f"| alice's first `events` frame sent → all stored (as the raw figure is timed) | "
-                f"{fmt(tr['ms'] / 1000, ' s', 2)} | {fmt(tr['events_per_s'], '', 0)} | {fmt(tr['mbps'], '', 2)} | "
-                f"**{ratio(tr['mbps'], two)}** (target ≥ 0.5: {verdict}) | {ratio(tr['mbps'], one)} |"
-            )
-        out += [
-            "",
-            "Timeline, ms after bob's navigation start: "
-            + ", ".join(f"{k} {fmt(v, '', 0)}" for k, v in cu["timeline_ms"].items())
-            + ".",
-            "",
-            f"bob's main thread in long tasks (≥ 50 ms) during those {cu['bob_long_tasks']['window_ms']:,} ms: "
-            f"{cu['bob_long_tasks']['count']} tasks, {cu['bob_long_tasks']['busy_ms']:,} ms, the longest "
-            f"{cu['bob_long_tasks']['longest_ms']} ms. alice's reload with {cu['target_events_on_wall']:,} events on "
-            f"her wall: app shown {fmt(cu['alice_reload_ms'].get('appRendered'), ' ms', 0)} after navigation start.",
-        ]
-        v = results.get("raw", {}).get("ed25519_verify")
-        if v and two:
-            ceiling = mbps(v["oneByOnePerS"] * cu["bytes_per_event"], 1000)
-            out += [
-                "",
-                f"Signature checks alone, at the one-by-one rate of section 1 ({fmt(v['oneByOnePerS'], '/s', 0)}), "
-                f"would take {fmt(cu['events_seeded'] / v['oneByOnePerS'], ' s', 2)} for these events: a ceiling of "
-                f"{fmt(ceiling, ' MB/s', 2)} = {ratio(ceiling, two, 2)} of the raw channel between two contexts.",
-            ]
-        big = cu.get("big_wall")
-        if big:
-            out += [
-                "",
-                f"Then (--big-wall) bob opens alice's wall of {big['posts']:,} posts, each rendered: all articles in "
-                f"the page after {fmt(big.get('all_articles_in_page_s'), ' s', 1)}, the page answers again after "
-                f"{fmt(big.get('page_answers_again_s'), ' s', 1)}; one more post by bob shows "
-                f"{fmt(big.get('one_more_post_shown_s'), ' s', 1)} after his click on Post."
-                + (f" Stopped: {big['error']}." if "error" in big else ""),
-            ]
-        for who, prof in cu.get("profiles", {}).items():
-            out += [
-                "",
-                f"CPU profile of {who}'s page over {prof['span_ms']:,.0f} ms (--profile, unminified app): self time "
-                + "; ".join(f"{k} {v:,.0f}" for k, v in prof["self_ms"][:12])
-                + ". Total (inclusive) time: "
-                + "; ".join(f"{k} {v:,.0f}" for k, v in prof["total_ms"][:16])
-                + ".",
-            ]
-    out.append("")
+    out += catchup_report(results, one, two)
     if results.get("notes"):
         out += ["## Notes", ""]
         out += [f"- {note}" for note in results["notes"]]
@@ -863,13 +1089,32 @@ def summary(results: dict[str, Any]) -> str:
 # --- main ------------------------------------------------------------------------------------
 
 
+def wall_sizes(text: str) -> list[int]:
+    """``--events``: "10000,50000" → [10000, 50000], positive and growing."""
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+    if not sizes or sizes[0] <= 0 or any(b <= a for a, b in itertools.pairwise(sizes)):
+        raise argparse.ArgumentTypeError(f"wall sizes must be positive and growing: {text!r}")
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=10_000, help="posts seeded for the catch-up (10,000)")
+    parser.add_argument(
+        "--events",
+        type=wall_sizes,
+        default=[10_000, 50_000],
+        help="wall sizes for the catch-up, comma-separated, growing: the same wall gets the posts that each size "
+        "adds, and another friend catches it up (10000,50000)",
+    )
     parser.add_argument("--raw-reps", type=int, default=3)
     parser.add_argument("--reconnects", type=int, default=5)
     parser.add_argument("--friend-pairs", type=int, default=3, help="pairs befriending each other for (a)")
-    parser.add_argument("--catchup-timeout", type=float, default=150.0, help="seconds")
+    parser.add_argument(
+        "--catchup-timeout", type=float, default=150.0, help="seconds per 10,000 events of the wall (150)"
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -914,6 +1159,9 @@ def main(argv: list[str] | None = None) -> int:
     (PROFILES / "sync-console.log").write_text("\n".join(browser_log.lines) + "\n")
     results["run_seconds"] = round(time.monotonic() - started, 1)
     failed = [k for k in ("raw", "friend", "reconnect", "catchup") if "error" in results.get(k, {"error": "not run"})]
+    failed += [f"catchup of {size:,}" for size, cu in catchup_rounds(results)[1:] if "error" in cu and size is not None]
+    if len(catchup_rounds(results)) < len(args.events):
+        failed.append("the larger catch-ups")
     if failed:
         results["notes"].append(f"not measured (see the error in the JSON): {', '.join(failed)}")
     if browser_log.errors:
@@ -958,14 +1206,67 @@ def run_all(
     ):
         return
     section(results, "reconnect", lambda: bench_reconnect(alice, bob, args.reconnects))
-    section(
-        results,
-        "catchup",
-        lambda: bench_catchup(
-            base_url, alice, bob, args.events, seed_js, args.catchup_timeout, readable_app, args.big_wall
-        ),
-    )
-    for user in (alice, bob):
+
+    # One more friend of alice's for every larger wall: befriended now, while her wall is small, and
+    # offline until his own round, so that he catches up the whole wall (none of it is his yet).
+    receivers: list[tuple[User, int | None]] = [(bob, None)]
+
+    def more_receivers() -> dict[str, Any]:
+        handles = {}
+        for size in args.events[1:]:
+            friend = new_user(browser, base_url, "bob", browser_log)
+            befriend_measured(alice, friend)
+            # He holds her small wall before he goes: what he catches up later is only what is new.
+            wall = {"db": f"peerwall-{alice.handle.lower()}", "wall": alice.handle}
+            want = alice.page.evaluate(COUNT_WALL, wall)
+            mine = {"db": f"peerwall-{friend.handle.lower()}", "wall": alice.handle}
+            deadline = time.monotonic() + PEER_MS / 1000
+            while friend.page.evaluate(COUNT_WALL, mine) < want:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"@{friend.handle} did not get @{alice.handle}'s {want} events in time")
+                time.sleep(0.2)
+            receivers.append((friend, go_offline(friend, alice)))
+            handles[str(size)] = friend.handle
+        return handles
+
+    if len(args.events) > 1 and not section(results, "catchup_receivers", more_receivers):
+        return
+    if readable_app is not None:
+        for user in (alice, *(r for r, _held in receivers)):
+            user.context.route(
+                "**/static/frontend/app.js*",
+                lambda route: route.fulfill(body=readable_app, content_type="text/javascript"),
+            )
+    seeded = Seeded()
+    results["catchup_more"] = []
+    for i, (size, (receiver, held)) in enumerate(zip(args.events, receivers, strict=True)):
+        others = tuple(r for r, _held in receivers if r is not receiver)
+        round_results: dict[str, Any] = {}
+        section(
+            round_results,
+            "catchup",
+            lambda size=size, receiver=receiver, held=held, others=others: bench_catchup(
+                base_url,
+                alice,
+                receiver,
+                size,
+                seeded,
+                seed_js,
+                args.catchup_timeout,
+                held,
+                others,
+                readable_app,
+                args.big_wall,
+            ),
+            indent="" if i == 0 else "  ",
+        )
+        if i == 0:
+            results["catchup"] = round_results["catchup"]
+        else:
+            results["catchup_more"].append(round_results["catchup"])
+        if seeded.count != size:
+            break  # the wall is not the size the next round counts on
+    for user in (alice, *(r for r, _held in receivers)):
         user.context.close()
 
 

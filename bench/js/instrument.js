@@ -5,8 +5,13 @@
 //   so that a catch-up can be split into "on the wire" and "processed by the app";
 // - marks: the first moment (epoch ms) something appears in the page: the app rendered, the
 //   broker link online, a friend online / connected, a post containing a marker, a click on a
-//   button. What to watch comes from watch(config), or from localStorage "peerwall-bench-watch"
-//   when the page loads (so a reloaded or new page starts watching before the app runs).
+//   button; with config.wallPosts {owner, count, text}, the first moment the wall region of
+//   @owner (a section named by its heading, as the UI contract has it) holds `count` articles
+//   containing `text` ("wallPosts"), and the start of the next animation frame after it, the one
+//   that paints them ("wallPostsFrame"). What to watch comes from watch(config), or from
+//   localStorage "peerwall-bench-watch" when the page loads (so a reloaded or new page starts
+//   watching before the app runs);
+// - longTasks: main-thread tasks of 50 ms or more (PerformanceObserver "longtask").
 //
 // Epoch ms = performance.timeOrigin + performance.now(): comparable between pages of one machine.
 (() => {
@@ -74,6 +79,7 @@
   }
 
   const marks = {};
+  const counts = {};
   let config = null;
   let observer = null;
   const mark = (name) => {
@@ -97,6 +103,20 @@
         }
       }
     }
+    if (config.wallPosts && !("wallPosts" in marks)) {
+      const { owner, count, text } = config.wallPosts;
+      for (const region of document.querySelectorAll("section[aria-labelledby]")) {
+        const heading = document.getElementById(region.getAttribute("aria-labelledby"));
+        if (!heading || heading.textContent.trim() !== `@${owner}`) continue;
+        let n = 0;
+        for (const article of region.querySelectorAll("article")) if (!text || article.textContent.includes(text)) n++;
+        counts.wallPosts = Math.max(counts.wallPosts ?? 0, n);
+        if (n >= count) {
+          mark("wallPosts");
+          requestAnimationFrame(() => mark("wallPostsFrame"));
+        }
+      }
+    }
     if (config.marker && !("post" in marks)) {
       for (const text of document.querySelectorAll("article .post-text")) {
         if (text.textContent.includes(config.marker)) {
@@ -110,6 +130,7 @@
   const watch = (newConfig) => {
     config = newConfig;
     for (const key of Object.keys(marks)) if (!key.startsWith("click:")) delete marks[key];
+    for (const key of Object.keys(counts)) delete counts[key];
     if (!observer) {
       observer = new MutationObserver(check);
       observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
@@ -142,6 +163,7 @@
     longTasks,
     channelStats,
     marks,
+    counts,
     watch,
     timeOrigin: performance.timeOrigin,
     resetWire() {

@@ -28,15 +28,12 @@
    * randomData, the messages are consecutive slices of totalBytes random bytes made beforehand
    * (untimed); without it, one random chunk is sent again and again.
    */
-  async function sendAll(channel, { totalBytes, chunkBytes, lowThreshold, highWater, randomData = false }) {
+  async function sendAll(channel, { totalBytes, chunkBytes, lowThreshold, highWater, randomData = false }, prepared = null) {
     channel.bufferedAmountLowThreshold = lowThreshold;
     const chunk = new Uint8Array(chunkBytes);
     crypto.getRandomValues(chunk.subarray(0, Math.min(chunkBytes, 65536)));
     let data = null;
-    if (randomData) {
-      data = new Uint8Array(totalBytes);
-      for (let i = 0; i < totalBytes; i += 65536) crypto.getRandomValues(data.subarray(i, Math.min(totalBytes, i + 65536)));
-    }
+    if (randomData) data = prepared?.byteLength === totalBytes ? prepared : randomBytes(totalBytes);
     let waits = 0;
     const start = epoch();
     for (let sent = 0; sent < totalBytes; sent += chunkBytes) {
@@ -49,6 +46,12 @@
       else channel.send(size === chunkBytes ? chunk.buffer : chunk.slice(0, size).buffer);
     }
     return { start, waits, sendLoopMs: epoch() - start };
+  }
+
+  function randomBytes(totalBytes) {
+    const data = new Uint8Array(totalBytes);
+    for (let i = 0; i < totalBytes; i += 65536) crypto.getRandomValues(data.subarray(i, Math.min(totalBytes, i + 65536)));
+    return data;
   }
 
   /** Resolves with the epoch ms of the message that completed totalBytes. */
@@ -134,8 +137,18 @@
       await opened(state.channel);
       return { connectMs: epoch() - state.connectStart, pair: await selectedPair(state.pc) };
     },
+    /**
+     * Makes the random bytes of the next send() now (with randomData), so that a benchmark can let
+     * the page settle between making them and the clock's start.
+     */
+    prepare(options) {
+      state.prepared = options.randomData ? randomBytes(options.totalBytes) : null;
+      return state.prepared?.byteLength ?? 0;
+    },
     async send(options) {
-      const sent = await sendAll(state.channel, options);
+      const prepared = state.prepared;
+      state.prepared = null;
+      const sent = await sendAll(state.channel, options, prepared);
       return { ...sent, maxMessageSize: state.pc.sctp?.maxMessageSize ?? null };
     },
     async received() {

@@ -1,18 +1,20 @@
 // Seeds signed posts onto a wall, straight into the browser's IndexedDB, with the app's own code:
-// the same identity, the same event signing, the same store. Bundled by the benchmark at run time
+// the same identity, the same event signing, the same place signing (`ordered`: seq, dev and the
+// owner's osig, as the app writes its own posts), the same store. Called again, it goes on from
+// the wall's highest seq, so one wall can grow from 10,000 posts to 50,000. Bundled by the benchmark at run time
 // (esbuild --bundle --format=iife) and injected into the page of the wall's owner, where it
 // defines window.peerwallSeed. The app keeps the same database open meanwhile; its engine sees
 // the new events when the page is reloaded.
 import { loadIdentity } from "../../frontend/src/crypto/identity";
 import { openDatabase, type StoredEvent } from "../../frontend/src/store/db";
 import { Repository } from "../../frontend/src/store/repository";
-import { createEvent } from "../../frontend/src/sync/events";
+import { createEvent, ordered } from "../../frontend/src/sync/events";
 
 export interface SeedResult {
   count: number;
   firstSeq: number;
   lastSeq: number;
-  /** Sum of JSON.stringify(event) over the events written, as stored (with seq). */
+  /** Sum of JSON.stringify(event) over the events written, as stored (with seq, dev and osig). */
   jsonBytes: number;
   signMs: number;
   writeMs: number;
@@ -53,10 +55,15 @@ window.peerwallSeed = async (handle: string, count: number): Promise<SeedResult>
     for (let start = 0; start < count; start += BATCH) {
       const t0 = performance.now();
       const size = Math.min(BATCH, count - start);
-      const signed = await Promise.all(
-        Array.from({ length: size }, (_, k) => createEvent(identity, handle, handle, "post", { text: text(start + k) })),
+      const base = seq;
+      // Signed by the author, then placed (seq, dev) and the place signed by the owner: what the app
+      // itself stores for a post on its own wall, so that it has nothing left to sign at start-up.
+      const events: StoredEvent[] = await Promise.all(
+        Array.from({ length: size }, async (_, k) =>
+          ordered(identity, await createEvent(identity, handle, handle, "post", { text: text(start + k) }), base + k + 1, device || undefined),
+        ),
       );
-      const events: StoredEvent[] = signed.map((e) => ({ ...e, seq: ++seq, ...(device ? { dev: device } : {}) }));
+      seq = base + size;
       for (const e of events) jsonBytes += JSON.stringify(e).length;
       const t1 = performance.now();
       await repo.write({ events });
