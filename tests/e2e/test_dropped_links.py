@@ -13,7 +13,9 @@ and that nothing already held came or was written again.
    the app's own code, bench/seed/seed.ts, as the catch-up benchmark does). alice's page sends
    through a paced channel (a slow link, ~300 KB/s), so that the cut falls while most of the wall
    is still to cross the wire, not after it has all arrived and only waits in bob's page. The cut
-   comes the moment bob's store holds the first catch-up write (CATCH_UP_WRITE, 2,000 events).
+   comes the moment bob's store holds the second catch-up write (the first, FIRST_WRITE, holds
+   200 events and lands as the frames come; the second, CATCH_UP_WRITE, 2,000, takes long
+   enough that more frames are in bob's page, unstored, when it lands).
 2. Photo: bob opens alice's full-size photo (about 1.4 MB, 22 chunks of 64 KiB), her page paced
    at ~1 MB/s; the link is cut as his page receives the photo's 8th chunk.
 """
@@ -120,7 +122,8 @@ WIRE = """
       }
       const frame = frameOf(data);
       if (frame?.t !== "events") return;
-      entry.events.push({ wall: frame.wall, seqs: frame.events.map((e) => e.seq), at: now() });
+      const seqs = frame.events.map((e) => e.seq);
+      entry.events.push({ wall: frame.wall, seqs, signed: typeof frame.bsig === "string", at: now() });
     });
     channel.addEventListener("close", () => { entry.closed = now(); });
   };
@@ -212,7 +215,7 @@ async ({{ db, wall, count, timeoutMs }}) => {{
 """
 
 # Watches bob's store and cuts the link the moment it holds more of the wall than ``before``
-# (the first catch-up write landed); returns the places held then, read in the same transaction
+# (a catch-up write beyond it landed); returns the places held then, read in the same transaction
 # as the count that decided it.
 CUT_WHEN_STORED = """
 async ({ db, wall, before, timeoutMs }) => {
@@ -291,8 +294,8 @@ def test_a_catch_up_cut_mid_way_resumes_from_the_cursor(sign_up, live_server_url
     theirs = dict(alice.page.evaluate(WALL_EVENTS, {"db": db_alice, "wall": alice.handle}))
     assert len(theirs) == total
 
-    # Her app reads the seeded wall as it loads, and signs its places (the seed wrote them
-    # unsigned): once that is done, her wall holds just what bob will catch up.
+    # Her app reads the seeded wall as it loads (the seed wrote each place signed, as the app
+    # does): once it is online, her wall holds just what bob will catch up.
     alice.context.add_init_script(script=SLOW_LINK % 300_000)
     alice.page.reload()
     expect_online(alice.page)
@@ -301,7 +304,12 @@ def test_a_catch_up_cut_mid_way_resumes_from_the_cursor(sign_up, live_server_url
 
     bob.context.add_init_script(script=WIRE)
     page = come_online(bob, live_server_url, "/friends")
-    cut = page.evaluate(CUT_WHEN_STORED, {"db": db_bob, "wall": alice.handle, "before": before, "timeoutMs": PEER_MS})
+    # The cut comes as the second write lands: the first (200 events) lands while the slow link
+    # has brought little more, the second (2,000) while more batches wait in bob's page.
+    second_write = before + 1_000
+    cut = page.evaluate(
+        CUT_WHEN_STORED, {"db": db_bob, "wall": alice.handle, "before": second_write, "timeoutMs": PEER_MS}
+    )
     stored_at_cut = sorted(cut["seqs"])
     cursor = len(stored_at_cut)
 
@@ -333,6 +341,11 @@ def test_a_catch_up_cut_mid_way_resumes_from_the_cursor(sign_up, live_server_url
     assert notes["channels"][second]["opened"] > cut["at"], (notes["channels"][second], cut["at"])
     assert since_second == cursor, sorted(asked)
     assert again == list(range(cursor + 1, total + 1)), (again[:5], len(again))
+
+    # alice signed every batch of her wall as a whole, and bob's page checked them in its Worker.
+    batches = [b for c in (first, second) for b in notes["channels"][c]["events"]]
+    assert batches and all(b["signed"] for b in batches), [b for b in batches if not b["signed"]][:3]
+    assert any(w.url.endswith("/decodeWorker.js") for w in page.workers), [w.url for w in page.workers]
 
     # Exactly alice's events, each place once, each written once.
     assert dict(held) == theirs
