@@ -89,6 +89,41 @@ describe("EventLog", () => {
   });
 });
 
+describe("EventLog.since: what a catch-up serves, in order", () => {
+  /** The order a catch-up promises: by place, and by stream name at one place. */
+  const reference = (events: WallEvent[], cursor: Record<string, number>) =>
+    events
+      .filter((e) => e.seq !== undefined && e.seq > (cursor[e.dev ?? ""] ?? 0))
+      .sort((a, b) => a.seq! - b.seq! || ((a.dev ?? "") < (b.dev ?? "") ? -1 : 1))
+      .map((e) => e.id);
+
+  async function logWith(events: WallEvent[]): Promise<EventLog> {
+    const log = await EventLog.open(await repo(), () => 10_000);
+    // Stored in a shuffled order, as a store reads them back (by id).
+    await log.store([...events].sort((a, b) => (a.sig + a.id < b.sig + b.id ? -1 : 1)).reverse());
+    return log;
+  }
+
+  it("one stream, several streams, unplaced events and cursors at any place: the same order as a sort", async () => {
+    const events: WallEvent[] = [];
+    // Three devices and the stream from before devices, of different lengths; a gap in one.
+    for (const [dev, count] of [["", 40], ["aa", 25], ["b9", 60], ["zz", 3]] as const)
+      for (let seq = 1; seq <= count; seq++) if (!(dev === "b9" && seq === 30)) events.push(ev("alice", "alice", "post", { text: `${dev}${seq}` }, dev ? { seq, dev } : { seq }));
+    events.push(ev("alice", "bob", "post", { text: "waiting for a place" }));
+    const log = await logWith(events);
+    const cursors: Record<string, number>[] = [{}, { "": 10 }, { aa: 25, b9: 7 }, { "": 40, aa: 25, b9: 60, zz: 3 }, { "": 100 }];
+    for (const cursor of cursors)
+      expect(log.since("alice", cursor).map((e) => e.id)).toEqual(reference(events, cursor));
+  });
+
+  it("places far apart, and two events claiming one place, are still all served in order", async () => {
+    const far = [1, 2, 5_000_000].map((seq) => ev("alice", "alice", "post", { text: `${seq}` }, { seq }));
+    expect((await logWith(far)).since("alice", {}).map((e) => e.id)).toEqual(reference(far, {}));
+    const twice = [ev("alice", "alice", "post", { text: "a" }, { seq: 1 }), ev("alice", "alice", "post", { text: "b" }, { seq: 1 })];
+    expect((await logWith(twice)).since("alice", {}).map((e) => e.id).sort()).toEqual(twice.map((e) => e.id).sort());
+  });
+});
+
 describe("FriendBook", () => {
   it("one person whatever the letter case, keeping the spelling they chose", async () => {
     const book = await FriendBook.open(await repo());
