@@ -402,11 +402,19 @@ def bench_raw(browser: Browser, base_url: str, reps: int) -> dict[str, Any]:
         # Evaluated, not a script tag: the app's pages allow no inline script (CSP).
         page.evaluate(build_bundle(BENCH / "idb" / "write_sizes.ts", Path(tmp)))
     name = f"bench-store-{secrets.token_hex(4)}"
+    cpu_before = chromium_cpu()
     store = page.evaluate("([s, n, name]) => window.peerwallWriteSizes(s, n, name)", [STORE_BATCH, STORE_N, name])
+    store_cpu_s = sum(chromium_cpu().values()) - sum(cpu_before.values())
     page.evaluate(
         "(name) => new Promise((r) => { const q = indexedDB.deleteDatabase(name); q.onsuccess = q.onerror = r; })", name
     )
-    store = {"n": STORE_N, "batch": STORE_BATCH, "ms": round(store["ms"]), "perS": round(STORE_N / store["ms"] * 1000)}
+    store = {
+        "n": STORE_N,
+        "batch": STORE_BATCH,
+        "ms": round(store["ms"]),
+        "perS": round(STORE_N / store["ms"] * 1000),
+        "cpu_s": round(store_cpu_s, 3),
+    }
     context.close()
 
     contexts = [browser.new_context(), browser.new_context()]
@@ -419,8 +427,10 @@ def bench_raw(browser: Browser, base_url: str, reps: int) -> dict[str, Any]:
         offer = sender.evaluate("() => window.__rawBench.offer()")
         answer = receiver.evaluate("([o, n]) => window.__rawBench.answer(o, n)", [offer, RAW["totalBytes"]])
         connected = sender.evaluate("(a) => window.__rawBench.accept(a)", answer)
+        cpu_before = chromium_cpu()
         sent = sender.evaluate("(o) => window.__rawBench.send(o)", RAW)
         got = receiver.evaluate("() => window.__rawBench.received()")
+        cpu_s = sum(chromium_cpu().values()) - sum(cpu_before.values())
         ms = got["end"] - sent["start"]
         two.append(
             {
@@ -432,6 +442,8 @@ def bench_raw(browser: Browser, base_url: str, reps: int) -> dict[str, Any]:
                 "waits": sent["waits"],
                 "maxMessageSize": sent["maxMessageSize"],
                 "mbps": mbps(got["received"], ms),
+                # What moving the bytes cost every Chromium process together.
+                "cpu_s": round(cpu_s, 3),
             }
         )
         sender.evaluate("() => window.__rawBench.close()")
@@ -968,6 +980,23 @@ def catchup_details(results: dict[str, Any], cu: dict[str, Any], one: float | No
             f"take {fmt(cu.get('new_events', cu['events_seeded']) / w['perS'], ' s', 2)}: a ceiling of "
             f"{fmt(ceiling, ' MB/s', 2)} = **{ratio(ceiling, two, 2)} of the raw channel** between two contexts, "
             "however well everything else overlaps it.",
+        ]
+    runs = results.get("raw", {}).get("two_pages", {}).get("runs", [])
+    cpu_per_mb = median([r["cpu_s"] / (r["bytes"] / MB) for r in runs if r.get("cpu_s")]) if runs else None
+    if w and two and cpu_per_mb and w.get("cpu_s"):
+        events = cu.get("new_events", cu["events_seeded"])
+        moving = cpu_per_mb * cu["event_json_bytes"] / MB
+        storing = w["cpu_s"] / w["n"] * events
+        cores = (cu.get("chromium_cpu") or {}).get("cores") or os.cpu_count() or 1
+        floor_s = (moving + storing) / cores
+        ceiling = cu["event_json_bytes"] / MB / floor_s
+        out += [
+            "",
+            f"CPU alone: moving bytes over the raw channel costs Chromium {cpu_per_mb:.2f} CPU-seconds a MB "
+            f"(section 1, median of its runs), and the store {w['cpu_s'] / w['n'] * 1000:.3f} CPU-ms an event. "
+            f"These events need at least {moving:.2f} + {storing:.2f} CPU-seconds for that alone; on "
+            f"{cores} cores, no less than {floor_s:.2f} s: a ceiling of {fmt(ceiling, ' MB/s', 2)} = "
+            f"**{ratio(ceiling, two, 2)} of the raw channel**, before any check or any render.",
         ]
     big = cu.get("big_wall")
     if big:

@@ -23,12 +23,12 @@ import type { Outbox } from "../state/outbox";
 
 /** A catch-up stores its events in transactions of about this many (bench/README.md: sized by measurement). */
 export const CATCH_UP_WRITE = 2_000;
+/** …but its first transaction sooner, so that the first posts show while the rest comes. */
+export const FIRST_WRITE = 200;
 /** Batches of my wall signed ahead of the one going out. */
 const SIGN_AHEAD = 4;
 /** The sender lets the page run between every few batches (each takes about a millisecond). */
 const YIELD_EVERY = 8;
-/** …but its first transaction sooner, so that the first posts show while the rest comes. */
-export const FIRST_WRITE = 200;
 
 export interface WallSyncOptions {
   me: string;
@@ -251,17 +251,18 @@ export class WallSync {
     batchSigned: boolean,
   ): Promise<boolean[]> {
     const { me, book } = this.options;
-    const pinned = (author: string) => (sameHandle(author, me) || book.isFriend(author) ? this.keyOf(author) : undefined);
+    const known = (author: string) => sameHandle(author, me) || book.isFriend(author);
+    const pinned = (author: string) => (known(author) ? this.keyOf(author) : undefined);
     // Friends' keys are pinned; for the owner's other friends, the owner vouches.
-    const keyFor = (author: string) => (sameHandle(author, me) || book.isFriend(author) ? pinned(author) : keys[author]);
+    const keyFor = (author: string) => (known(author) ? this.keyOf(author) : keys[author]);
     // All of a batch's signatures are checked at once: WebCrypto answers each asynchronously.
     return Promise.all(
       events.map(async (event) => {
         if (!sameHandle(event.wall, wall)) return false;
         if (batchSigned) {
           if (sameHandle(event.author, wall)) return true;
-          const known = pinned(event.author);
-          return known === undefined || verifyEvent(event, known);
+          const key = pinned(event.author);
+          return key === undefined || verifyEvent(event, key);
         }
         const key = keyFor(event.author);
         if (!key || !(await verifyEvent(event, key))) return false;
