@@ -12,6 +12,7 @@ import { type Identity, sign } from "../../crypto/identity";
 import { batchContent, type Cursor, streamOf, verifyEvent, verifyOrder, type WallEvent } from "../events";
 import { type Batch, batchEvents, MAX_HAVE } from "../frames";
 import { canon, sameHandle } from "../handles";
+import { pageTurn } from "../pageTurn";
 import type { Connections } from "../peers/connections";
 import { CREDIT_EVERY } from "../peers/outflow";
 import type { CatchUpBatch, Session } from "../peers/session";
@@ -27,8 +28,8 @@ export const CATCH_UP_WRITE = 2_000;
 export const FIRST_WRITE = 200;
 /** Batches of my wall signed ahead of the one going out. */
 const SIGN_AHEAD = 4;
-/** The sender lets the page run between every few batches (each takes about a millisecond). */
-const YIELD_EVERY = 8;
+/** The sender lets the page run between every few batches (each takes a millisecond or two). */
+const YIELD_EVERY = 4;
 
 export interface WallSyncOptions {
   me: string;
@@ -153,7 +154,7 @@ export class WallSync {
       const { batch, signed } = next;
       await Promise.all([signed, session.outflow.room()]);
       // Room and signatures can be there at once for batch after batch: the page gets its turn.
-      if (sent % YIELD_EVERY === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      if (sent % YIELD_EVERY === 0) await pageTurn();
       if (session.closed) return;
       // Carrying costs me bandwidth; giving my own devices, or a friend their own wall back, does not count.
       if (!mine && !session.own && !sameHandle(wall, peer) && !budgets.carriedWall(peer, batch.size))
