@@ -25,6 +25,7 @@ export interface Link {
   close(): void;
   /** Set by the engine. Called once the link can carry frames. */
   onOpen: () => void;
+  /** A frame as the peer sent it: JSON text on a real link; the engine parses and checks it. */
   onFrame: (frame: unknown) => void;
   onBinary: (message: ArrayBuffer) => void;
   /** Called when the queued bytes have drained below the link's low-water mark. */
