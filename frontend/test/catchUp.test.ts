@@ -13,7 +13,7 @@ import { decodeFrame } from "../src/sync/decode/decodeFrame";
 import { batchContent, createEvent, ordered, type WallEvent } from "../src/sync/events";
 import { type Frame, MAX_FRAME_BYTES } from "../src/sync/frames";
 import { CREDIT_WAIT_MS, SEND_WINDOW } from "../src/sync/peers/outflow";
-import { MAX_INBOX, type Session } from "../src/sync/peers/session";
+import { MAX_INBOX, MAX_INBOX_BYTES, type Session } from "../src/sync/peers/session";
 import { CATCH_UP_WRITE, FIRST_WRITE } from "../src/sync/protocol/wallSync";
 import type { Link } from "../src/sync/transport";
 import { befriend, frameOf, makeUser, type SimLink, SimNetwork, type User, until } from "./sim";
@@ -380,7 +380,7 @@ describe("a catch-up only as fast as the receiver handles it", () => {
     await until(() => stats.credited === stats.sent, 2000, "the last credit");
     expect(stats.creditSent).toBe(stats.sent);
     // An honest catch-up never trips the flood guard: bob's inbox held about a window at most
-    // (a ping or a live event may come beside it). Without the window it reaches MAX_INBOX.
+    // (a ping or a live event may come beside it). Without the window it holds most of the wall.
     expect(stats.deepest).toBeLessThanOrEqual(SEND_WINDOW + 4);
     expect(SEND_WINDOW + 4).toBeLessThan(MAX_INBOX);
     for (const user of [alice, bob]) expect(user.engine.dropped.filter((d) => d.code === "flood")).toEqual([]);
@@ -438,12 +438,33 @@ describe("a flood", () => {
     await until(() => pongs() === burst, 10000, "every ping answered");
     expect(session.closed).toBe(false);
     expect(alice.engine.dropped).toEqual([]);
-    // A thousand at once, well-formed every one: the session cuts the link rather than hold them.
-    for (let i = 0; i < 1000; i++) link.onFrame(JSON.stringify({ t: "have", walls: {} }));
+    // More than the inbox holds at once, well-formed every one: the session cuts the link rather than hold them.
+    expect(MAX_INBOX).toBeLessThanOrEqual(4096);
+    for (let i = 0; i < MAX_INBOX + 100; i++) link.onFrame(JSON.stringify({ t: "have", walls: {} }));
     expect(session.closed).toBe(true);
     expect(link.closed).toBe(true);
     expect(alice.engine.dropped.filter((d) => d.code === "flood")).toEqual([
       expect.objectContaining({ from: "bob", detail: `more than ${MAX_INBOX} messages waiting to be handled` }),
+    ]);
+  }, 30000);
+
+  it("binary messages past MAX_INBOX_BYTES at once close the link too, though fewer than MAX_INBOX", async () => {
+    const net = new SimNetwork();
+    const alice = await makeUser(net, "alice");
+    const bob = await makeUser(net, "bob");
+    alice.transport.goOnline();
+    bob.transport.goOnline();
+    await befriend(alice, bob);
+    await wait(200);
+    const link = linkOf(alice, "bob");
+    const session = sessionOn(alice, link)!;
+    const chunk = 64 * 1024;
+    const count = Math.ceil(MAX_INBOX_BYTES / chunk) + 10;
+    expect(count).toBeLessThan(MAX_INBOX);
+    for (let i = 0; i < count; i++) link.onBinary(new ArrayBuffer(chunk));
+    expect(session.closed).toBe(true);
+    expect(alice.engine.dropped.filter((d) => d.code === "flood")).toEqual([
+      expect.objectContaining({ from: "bob", detail: `more than ${MAX_INBOX_BYTES / 1024 / 1024} MiB waiting to be handled` }),
     ]);
   }, 30000);
 });

@@ -18,11 +18,13 @@ export const PROOF_TIMEOUT_MS = 5_000;
 /** A link that answers no ping within this long is dead, whatever the data channel says. */
 export const PROBE_MS = 3_000;
 /**
- * Frames of one peer received and not yet handled. An honest peer stays far below: it sends a
- * catch-up only as fast as I hand out credit (WallSync's window). A peer that floods me past it
- * is cut off rather than buffered without end.
+ * Messages of one peer received and not yet handled, and their bytes. An honest peer stays far
+ * below: it sends a catch-up only as fast as I hand out credit (WallSync's window), and a photo's
+ * chunks only as I ask for it. A peer that floods me past either is cut off rather than buffered
+ * without end.
  */
-export const MAX_INBOX = 512;
+export const MAX_INBOX = 2_048;
+export const MAX_INBOX_BYTES = 32 * 1024 * 1024;
 
 export type Hello = Extract<Frame, { t: "hello" }>;
 
@@ -99,8 +101,9 @@ export class Session {
   /** ``events`` frames of catch-ups I handled and have not yet given the peer credit for. */
   owed = 0;
   private readonly inbox = new Serial();
-  /** Frames received and not yet handled (MAX_INBOX). */
+  /** Messages received and not yet handled, and their bytes (MAX_INBOX, MAX_INBOX_BYTES). */
   private inboxed = 0;
+  private inboxedBytes = 0;
   private proofTimer?: ReturnType<typeof setTimeout>;
   private probing?: ReturnType<typeof setTimeout>;
   private ended = false;
@@ -128,20 +131,22 @@ export class Session {
     };
     link.onFrame = (raw) => {
       this.lastHeard = this.options.now();
-      if (!this.admit()) return;
+      const bytes = typeof raw === "string" ? raw.length : 0;
+      if (!this.admit(bytes)) return;
       // Decoding starts now, beside the frames still being handled; they are handled in order.
       const decoded = this.options.decoder.decode(raw, this.hello?.key, this.lastHeard);
-      void this.inbox.run(async () => this.onFrame(await decoded)).finally(() => this.inboxed--);
+      void this.inbox.run(async () => this.onFrame(await decoded)).finally(() => this.release(bytes));
     };
     link.onBinary = (message) => {
       this.lastHeard = this.options.now();
       // In the same queue as frames: a blob's chunks follow its blob-info, in order.
-      if (!this.admit()) return;
+      const bytes = message.byteLength;
+      if (!this.admit(bytes)) return;
       void this.inbox.run(async () => {
         if (this.ended) return;
         if (!this.trusted) return this.options.diagnostics.drop(this.peer, "untrusted", "binary data from someone who is not a trusted friend");
         await this.options.on.binary(this, message);
-      }).finally(() => this.inboxed--);
+      }).finally(() => this.release(bytes));
     };
     link.onDrain = () => !this.ended && this.options.on.drain(this);
     link.onClose = () => this.end("closed-by-peer", false);
@@ -187,15 +192,27 @@ export class Session {
   }
 
   /** Takes one more message into the inbox, or cuts off a peer that floods it. */
-  private admit(): boolean {
+  private admit(bytes: number): boolean {
     if (this.ended) return false;
-    if (this.inboxed >= MAX_INBOX) {
-      this.options.diagnostics.drop(this.peer, "flood", `more than ${MAX_INBOX} messages waiting to be handled`);
+    const flood =
+      this.inboxed >= MAX_INBOX
+        ? `more than ${MAX_INBOX} messages waiting to be handled`
+        : this.inboxedBytes + bytes > MAX_INBOX_BYTES
+          ? `more than ${MAX_INBOX_BYTES / 1024 / 1024} MiB waiting to be handled`
+          : undefined;
+    if (flood) {
+      this.options.diagnostics.drop(this.peer, "flood", flood);
       this.close("flood");
       return false;
     }
     this.inboxed++;
+    this.inboxedBytes += bytes;
     return true;
+  }
+
+  private release(bytes: number): void {
+    this.inboxed--;
+    this.inboxedBytes -= bytes;
   }
 
   private async onFrame(decoded: Decoded): Promise<void> {
