@@ -419,7 +419,8 @@ describe("a catch-up only as fast as the receiver handles it", () => {
 });
 
 describe("a flood", () => {
-  it("a trusted friend's link delivering more than MAX_INBOX frames faster than they are handled is closed", async () => {
+  /** alice and bob, friends, and alice's end of the link between them. */
+  async function aliceAndBob() {
     const net = new SimNetwork();
     const alice = await makeUser(net, "alice");
     const bob = await makeUser(net, "bob");
@@ -428,7 +429,11 @@ describe("a flood", () => {
     await befriend(alice, bob);
     await wait(200);
     const link = linkOf(alice, "bob");
-    const session = sessionOn(alice, link)!;
+    return { alice, link, session: sessionOn(alice, link)! };
+  }
+
+  it("a trusted friend's link delivering more than MAX_INBOX frames faster than they are handled is closed", async () => {
+    const { alice, link, session } = await aliceAndBob();
     expect(session.trusted).toBe(true);
     // Alice's answers to the pings below (a keepalive ping of bob's carries the time).
     const burst = MAX_INBOX - 12;
@@ -449,15 +454,7 @@ describe("a flood", () => {
   }, 30000);
 
   it("binary messages past MAX_INBOX_BYTES at once close the link too, though fewer than MAX_INBOX", async () => {
-    const net = new SimNetwork();
-    const alice = await makeUser(net, "alice");
-    const bob = await makeUser(net, "bob");
-    alice.transport.goOnline();
-    bob.transport.goOnline();
-    await befriend(alice, bob);
-    await wait(200);
-    const link = linkOf(alice, "bob");
-    const session = sessionOn(alice, link)!;
+    const { alice, link, session } = await aliceAndBob();
     const chunk = 64 * 1024;
     const count = Math.ceil(MAX_INBOX_BYTES / chunk) + 10;
     expect(count).toBeLessThan(MAX_INBOX);
