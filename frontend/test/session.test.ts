@@ -127,9 +127,10 @@ describe("Session", () => {
     fakeTimers();
     const [ab, ba] = pair("alice", "bob");
     const alice = side(ab, "alice", await loadIdentity(await generateIdentity()));
-    side(ba, "bob", await loadIdentity(await generateIdentity()));
+    const bob = side(ba, "bob", await loadIdentity(await generateIdentity()));
     open(ab, ba);
-    await settleUntil(() => alice.proven === 1, "alice to prove bob");
+    // Both proofs checked (with real WebCrypto, outside the fake clock): a ping waits behind a proof.
+    await settleUntil(() => alice.proven === 1 && bob.proven === 1, "alice and bob to prove each other");
     alice.session.probe();
     await settle(PROBE_MS + 10);
     expect(alice.closed).toEqual([]); // bob answered

@@ -1,16 +1,16 @@
 // Photos between friends: fetched by hash, in chunks, with back-pressure, verified (the hash, the
 // size, that the bytes are an image) before they are stored or shown, resumed after a broken link
 // from the last byte received, and moved to another friend when one stalls. Served only to those
-// policy allows (sync/policy.ts mayServePhoto), at the rate their budget allows.
+// policy allows (sync/policy.ts mayServePhoto), at the rate their budget allows. What is stored,
+// shown and evicted here is the PhotoCache's (photoCache.ts).
 import type { BlobRecord } from "../store/db";
 import { storageFaultOf } from "../store/faults";
 import type { Repository } from "../store/repository";
 import type { BlobFrame, PhotoHost, PhotoLink, PhotoPort } from "../sync/photoPort";
 import type { PhotoOrigin, PhotoSource } from "../sync/policy";
-import { Serial } from "../sync/serial";
-import { DEFAULT_PHOTO_CAP, toEvict } from "./eviction";
 import { Assembly, chunksOf, decodeChunk, HEADER_BYTES } from "./chunks";
 import { sha256Hex } from "./hash";
+import { PhotoCache } from "./photoCache";
 import { imageTypeOf } from "./sniff";
 
 /** The sender pauses while more than this waits in the channel's buffer (it resumes when the
@@ -22,8 +22,6 @@ const PROGRESS_MS = 100;
 const MAX_ATTEMPTS = 3;
 const MAX_NOT_YET = 10;
 const NOT_YET_RETRY_MS = 1000;
-const SEEN_EVERY_MS = 60_000;
-const PHOTO_CAP_KEY = "photoCap";
 
 /** Why a photo is not here, for the views' words (ui/words.ts photoProblemWords). */
 export type PhotoProblem =
@@ -75,21 +73,15 @@ interface Job {
 
 export class BlobExchange implements PhotoPort {
   private readonly wants = new Map<string, Want>();
-  private readonly stored = new Set<string>();
+  /** What is stored here, shown through object URLs, and trimmed to the cap. */
+  private readonly cache: PhotoCache;
   private readonly queues = new Map<string, Job[]>();
   private readonly pumping = new Set<string>();
   private readonly drained = new Map<string, () => void>();
   private readonly sending = new Map<string, Upload>();
-  private readonly urls = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
-  /** When each photo was last noted as seen (this session). */
-  private readonly seen = new Map<string, number>();
-  /** One eviction at a time. */
-  private readonly trimming = new Serial();
   /** Bytes of photos each friend's posts keep on my wall (their budget), loaded on first use. */
   private budgetUse?: Promise<Map<string, number>>;
-  /** The cap on friends' full-size photos, once read. */
-  private cap?: number;
   version = 0;
 
   constructor(
@@ -98,6 +90,7 @@ export class BlobExchange implements PhotoPort {
     /** How long a source may go quiet in the middle of a photo (tests shorten it). */
     private readonly stallMs = STALL_MS,
   ) {
+    this.cache = new PhotoCache(repo, (hash) => host.kept(hash), () => this.changed());
     repo.onRoom(() => {
       for (const want of [...this.wants.values()]) {
         if (want.failed?.code !== "no-room") continue;
@@ -131,8 +124,7 @@ export class BlobExchange implements PhotoPort {
 
   /** These photos of mine were stored (with their post): they are served and shown from now on. */
   adopt(hashes: string[]): void {
-    for (const hash of hashes) this.stored.add(hash);
-    this.changed();
+    this.cache.add(hashes);
   }
 
   /** Stores one of my own photos on its own; resolves to its hash once it is on disk. */
@@ -144,44 +136,14 @@ export class BlobExchange implements PhotoPort {
   }
 
   /** An object URL for a stored blob, made once; null while it is not here. */
-  async url(hash: string): Promise<string | null> {
-    this.noteSeen(hash);
-    const known = this.urls.get(hash);
-    if (known) return known;
-    const record = await this.repo.blob(hash);
-    if (!record) return null;
-    const url = URL.createObjectURL(new Blob([record.bytes], { type: record.mime }));
-    this.urls.set(hash, url);
-    return url;
-  }
-
-  /** Remembers (at most once a minute a photo) that it was shown: eviction goes least-recently-seen first. */
-  private noteSeen(hash: string): void {
-    const now = Date.now();
-    if (now - (this.seen.get(hash) ?? 0) < SEEN_EVERY_MS) return;
-    this.seen.set(hash, now);
-    // Best effort: a full disk must not stop a photo from showing.
-    this.repo.sawBlob(hash, now).catch(() => undefined);
+  url(hash: string): Promise<string | null> {
+    return this.cache.url(hash);
   }
 
   /** Forgets stored blobs (after space was freed): they are fetched again when wanted. */
   forgetCached(): void {
-    this.stored.clear();
     this.budgetUse = undefined;
-    for (const url of this.urls.values()) URL.revokeObjectURL(url);
-    this.urls.clear();
-    this.changed();
-  }
-
-  /** Forgets these blobs (evicted): fetched again when someone wants to see them. */
-  private forget(hashes: string[]): void {
-    for (const hash of hashes) {
-      this.stored.delete(hash);
-      const url = this.urls.get(hash);
-      if (url) URL.revokeObjectURL(url);
-      this.urls.delete(hash);
-    }
-    this.changed();
+    this.cache.forgetAll();
   }
 
   /** Deletes photos no standing post names any more (a deleted photo post); the bytes freed. */
@@ -193,45 +155,30 @@ export class BlobExchange implements PhotoPort {
     }
     const freed = await this.repo.deleteBlobs(hashes);
     this.budgetUse = undefined;
-    this.forget(hashes);
+    this.cache.forget(hashes);
     return freed;
   }
 
   /** The most friends' full-size photos may take here (bytes; Infinity: no cap). */
-  async photoCap(): Promise<number> {
-    this.cap ??= (await this.repo.meta<number>(PHOTO_CAP_KEY)) ?? DEFAULT_PHOTO_CAP;
-    return this.cap;
+  photoCap(): Promise<number> {
+    return this.cache.photoCap();
   }
 
-  async setPhotoCap(bytes: number): Promise<number> {
-    if (!(bytes >= 0)) throw new Error("The space for friends' photos must be a size, or no limit.");
-    await this.repo.saveMeta(PHOTO_CAP_KEY, bytes);
-    this.cap = bytes;
-    return this.trim();
+  setPhotoCap(bytes: number): Promise<number> {
+    return this.cache.setPhotoCap(bytes);
   }
 
   /** Lets friends' full-size photos seen least recently go until they fit the cap; the bytes freed. */
   trim(): Promise<number> {
-    return this.trimming.run(async () => {
-      const victims = toEvict(await this.repo.allBlobInfo(), await this.photoCap(), (hash) => this.host.kept(hash));
-      if (!victims.length) return 0;
-      const freed = await this.repo.deleteBlobs(victims, true);
-      this.forget(victims);
-      return freed;
-    });
+    return this.cache.trim();
   }
 
-  async isStored(hash: string): Promise<boolean> {
-    if (this.stored.has(hash)) return true;
-    if (await this.repo.hasBlob(hash)) {
-      this.stored.add(hash);
-      return true;
-    }
-    return false;
+  isStored(hash: string): Promise<boolean> {
+    return this.cache.isStored(hash);
   }
 
   status(hash: string): BlobStatus {
-    if (this.stored.has(hash)) return { state: "stored" };
+    if (this.cache.has(hash)) return { state: "stored" };
     const want = this.wants.get(hash);
     if (!want) return { state: "unknown" };
     if (want.failed) return { state: "failed", problem: want.failed };
@@ -472,9 +419,8 @@ export class BlobExchange implements PhotoPort {
       const use = await this.usage();
       use.set(by.toLowerCase(), (use.get(by.toLowerCase()) ?? 0) + result.bytes.length);
     }
-    this.stored.add(want.hash);
     this.wants.delete(want.hash);
-    this.changed();
+    this.cache.add([want.hash]);
     // Over the cap, the photos seen least recently go; a fault here must not fail the fetch.
     // Only a friend's full image counts against the cap (thumbnails stay): trim after those alone.
     if (!want.keep && want.source.kind === "full") await this.trim().catch(() => 0);
