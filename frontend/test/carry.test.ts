@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { createEvent, ordered, type WallEvent } from "../src/sync/events";
 import { PER_FRIEND } from "../src/sync/policy";
-import { befriend, makeUser, photo, type SimLink, SimNetwork, type User, until } from "./sim";
+import { befriend, makeUser, photo, type SimLink, SimNetwork, type User, until, usersOnline } from "./sim";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,10 +19,7 @@ function names(user: User, wall: string, who: string): boolean {
 
 /** alice, bob and carol, friends of each other, with every friend list published and carried. */
 async function triangle(net = new SimNetwork()) {
-  const alice = await makeUser(net, "alice");
-  const bob = await makeUser(net, "bob");
-  const carol = await makeUser(net, "carol");
-  for (const u of [alice, bob, carol]) u.transport.goOnline();
+  const [alice, bob, carol] = await usersOnline(net, "alice", "bob", "carol");
   await befriend(alice, bob);
   await befriend(alice, carol);
   await befriend(bob, carol);

@@ -16,7 +16,7 @@ import { CREDIT_WAIT_MS, SEND_WINDOW } from "../src/sync/peers/outflow";
 import { MAX_INBOX, MAX_INBOX_BYTES, type Session } from "../src/sync/peers/session";
 import { CATCH_UP_WRITE, FIRST_WRITE } from "../src/sync/protocol/wallSync";
 import type { Link } from "../src/sync/transport";
-import { befriend, frameOf, makeUser, type SimLink, SimNetwork, type User, until } from "./sim";
+import { befriend, frameOf, makeUser, type SimLink, SimNetwork, type User, until, usersOnline } from "./sim";
 
 type Events = Extract<Frame, { t: "events" }>;
 
@@ -211,10 +211,7 @@ describe("the owner's own wall, signed batch by batch", () => {
 describe("a batch signature stands in for nothing else", () => {
   it("a hostile owner's signed batch: an event in a friend's name is still checked against the key I pinned", async () => {
     const net = new SimNetwork();
-    const mallory = await makeUser(net, "mallory");
-    const bob = await makeUser(net, "bob");
-    const carol = await makeUser(net, "carol");
-    for (const u of [mallory, bob, carol]) u.transport.goOnline();
+    const [mallory, bob, carol] = await usersOnline(net, "mallory", "bob", "carol");
     await befriend(mallory, bob);
     await befriend(mallory, carol);
     await befriend(bob, carol);
@@ -248,10 +245,7 @@ describe("a batch signature stands in for nothing else", () => {
 
   it("a carrier's own batch signature does not stand in for the owner's place signatures", async () => {
     const net = new SimNetwork();
-    const alice = await makeUser(net, "alice");
-    const bob = await makeUser(net, "bob");
-    const carol = await makeUser(net, "carol");
-    for (const u of [alice, bob, carol]) u.transport.goOnline();
+    const [alice, bob, carol] = await usersOnline(net, "alice", "bob", "carol");
     await befriend(alice, bob);
     await befriend(alice, carol);
     await befriend(bob, carol);

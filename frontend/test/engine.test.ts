@@ -2,7 +2,7 @@ import { IDBFactory } from "fake-indexeddb";
 import { describe, expect, it } from "vitest";
 import { createEvent } from "../src/sync/events";
 import { loadIdentity, generateIdentity } from "../src/crypto/identity";
-import { befriend, makeUser, SimLink, SimNetwork, until } from "./sim";
+import { befriend, makeUser, SimLink, SimNetwork, until, usersOnline } from "./sim";
 
 describe("friends", () => {
   it("a request sent while the other is offline arrives when they come online", async () => {
@@ -145,10 +145,7 @@ describe("walls", () => {
 describe("hostile friends", () => {
   it("drops forged authors, bad signatures and frames out of turn, and stores nothing", async () => {
     const net = new SimNetwork();
-    const alice = await makeUser(net, "alice");
-    const bob = await makeUser(net, "bob");
-    const carol = await makeUser(net, "carol");
-    for (const u of [alice, bob, carol]) u.transport.goOnline();
+    const [alice, bob, carol] = await usersOnline(net, "alice", "bob", "carol");
     await befriend(alice, bob);
     await befriend(alice, carol);
     const carolsPost = await carol.engine.post("carol", "carol's own post");
@@ -178,10 +175,7 @@ describe("hostile friends", () => {
 
   it("a friend whose key changed is not trusted until confirmed", async () => {
     const net = new SimNetwork();
-    const alice = await makeUser(net, "alice");
-    const bob = await makeUser(net, "bob");
-    const carol = await makeUser(net, "carol");
-    for (const u of [alice, bob, carol]) u.transport.goOnline();
+    const [alice, bob, carol] = await usersOnline(net, "alice", "bob", "carol");
     await befriend(alice, bob);
     await befriend(alice, carol);
     bob.transport.goOffline();

@@ -1,15 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { CHUNK_BYTES, chunksOf } from "../src/media/chunks";
 import { sha256Hex } from "../src/media/hash";
-import { befriend, jpegBytes as bytes, makeUser, photo, SimNetwork, until, frameOf } from "./sim";
+import { befriend, jpegBytes as bytes, makeUser, photo, SimNetwork, until, frameOf, usersOnline } from "./sim";
 
 describe("photos between friends", () => {
   it("a post carries hashes; the owner fetches everything, friends thumbnails at once and full images on demand", async () => {
     const net = new SimNetwork();
-    const alice = await makeUser(net, "alice");
-    const bob = await makeUser(net, "bob");
-    const carol = await makeUser(net, "carol");
-    for (const u of [alice, bob, carol]) u.transport.goOnline();
+    const [alice, bob, carol] = await usersOnline(net, "alice", "bob", "carol");
     await befriend(alice, bob);
     await befriend(bob, carol); // carol is not alice's friend
     bob.transport.goOffline();

@@ -297,6 +297,14 @@ export async function makeUser(
   return { handle, engine, transport, repo, blobs, dropped };
 }
 
+/** People on one network, online: the start of most tests (friendships are theirs to make). */
+export async function usersOnline<H extends string[]>(net: SimNetwork, ...handles: H): Promise<{ [K in keyof H]: User }> {
+  const users: User[] = [];
+  for (const handle of handles) users.push(await makeUser(net, handle));
+  for (const user of users) user.transport.goOnline();
+  return users as { [K in keyof H]: User };
+}
+
 /** Waits until ``condition`` holds, failing after ``ms``. */
 export async function until(condition: () => boolean, ms = 5000, what = "condition"): Promise<void> {
   const deadline = Date.now() + ms;

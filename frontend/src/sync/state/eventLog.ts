@@ -148,15 +148,16 @@ export class EventLog implements WallReader {
    */
   since(wall: string, cursor: Cursor): WallEvent[] {
     const held = [...this.wallEvents(wall)];
+    const wanted = (e: WallEvent) => e.seq !== undefined && beyond(cursor, streamOf(e), e.seq);
     const slots = new Map<string, number>();
     for (const e of held) {
-      if (e.seq === undefined || !beyond(cursor, streamOf(e), e.seq)) continue;
+      if (!wanted(e)) continue;
       const stream = streamOf(e);
-      slots.set(stream, Math.max(slots.get(stream) ?? 0, e.seq - (cursor[stream] ?? 0)));
+      slots.set(stream, Math.max(slots.get(stream) ?? 0, e.seq! - (cursor[stream] ?? 0)));
     }
     // Places far beyond what is held (a wall with wide gaps) are sorted instead.
     const spread = [...slots.values()].reduce((a, b) => a + b, 0);
-    if (spread > 2 * held.length + 64) return sortByPlace(held.filter((x) => x.seq !== undefined && beyond(cursor, streamOf(x), x.seq)));
+    if (spread > 2 * held.length + 64) return sortByPlace(held.filter(wanted));
     const placed = new Map([...slots].map(([stream, n]) => [stream, new Array<WallEvent | undefined>(n)]));
     for (const e of held) {
       if (e.seq === undefined) continue;
@@ -165,7 +166,7 @@ export class EventLog implements WallReader {
       const list = placed.get(stream);
       if (!list || slot < 0) continue;
       // Two events at one place (never from an honest owner): the sort keeps both.
-      if (list[slot]) return sortByPlace(held.filter((x) => x.seq !== undefined && beyond(cursor, streamOf(x), x.seq)));
+      if (list[slot]) return sortByPlace(held.filter(wanted));
       list[slot] = e;
     }
     const streams = [...placed.keys()].sort().map((stream) => placed.get(stream)!.filter((e): e is WallEvent => e !== undefined));
