@@ -158,14 +158,18 @@ async ({ to, timeoutMs }) => {
     conn.on("data", (data) => { clearTimeout(timer); resolve(data); });
     conn.on("error", (e) => reject(new Error(`${e.type}: ${e.message}`)));
   });
-  const stats = await conn.peerConnection.getStats();
+  // The pair a reply crossed can show as nominated a moment after the reply: ask again briefly.
   let local = null, remote = null;
-  stats.forEach((s) => {
-    if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") {
-      local = stats.get(s.localCandidateId);
-      remote = stats.get(s.remoteCandidateId);
-    }
-  });
+  for (let tries = 0; !local && tries < 50; tries++) {
+    if (tries) await new Promise((r) => setTimeout(r, 100));
+    const stats = await conn.peerConnection.getStats();
+    stats.forEach((s) => {
+      if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") {
+        local = stats.get(s.localCandidateId);
+        remote = stats.get(s.remoteCandidateId);
+      }
+    });
+  }
   return { reply, local: local && { type: local.candidateType, address: local.address, port: local.port,
                                     protocol: local.relayProtocol },
            remote: remote && { type: remote.candidateType } };
